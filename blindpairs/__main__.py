@@ -1,0 +1,5 @@
+import sys
+
+from blindpairs.cli import main
+
+sys.exit(main())

@@ -1,0 +1,67 @@
+"""The ``blindpairs`` command: a thin shell over each stage's typed functions."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from blindpairs import __version__
+from blindpairs.commands import Command, add_common_options, setup_logging
+from blindpairs.errors import BlindpairsError
+
+# Each module exposes COMMANDS: list[Command]. Order is the order of --help.
+COMMAND_MODULES = (
+    "mining.cli",
+    "embeddings.cli",
+    "pairs.cli",
+    "annotation_export.cli",
+    "evaluation.cli",
+)
+
+
+def commands() -> list[Command]:
+    """Every registered sub-command."""
+    out: list[Command] = []
+    for module in COMMAND_MODULES:
+        out.extend(importlib.import_module(module).COMMANDS)
+    return out
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="blindpairs",
+        description="Build, grow and use a remote sensing benchmark of CLIP-blind pairs: "
+        "tile scenes, embed tiles with CLIP and DINOv2, mine pairs CLIP confuses but "
+        "DINOv2 tells apart, annotate them, and score multimodal LLMs on them.",
+    )
+    parser.add_argument("--version", action="version", version=f"blindpairs {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for cmd in commands():
+        p = sub.add_parser(
+            cmd.name,
+            help=cmd.help,
+            description=cmd.description or cmd.help,
+        )
+        cmd.add_arguments(p)
+        add_common_options(p)
+        p.set_defaults(_run=cmd.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    setup_logging(args.verbose)
+    try:
+        return int(args._run(args) or 0)
+    except BlindpairsError as exc:
+        print(f"blindpairs {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"blindpairs {args.command}: interrupted; re-run to resume", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,85 @@
+"""What a stage's CLI module provides, and the options every stage shares."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from blindpairs import config
+from blindpairs.workspace import Workspace
+
+T = TypeVar("T")
+
+WORKSPACE_ENV = "BLINDPAIRS_WORKSPACE"
+
+
+@dataclass(frozen=True)
+class Command:
+    """One ``blindpairs <name>`` sub-command."""
+
+    name: str
+    help: str
+    add_arguments: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], int]
+    description: str | None = None
+
+
+def add_common_options(parser: argparse.ArgumentParser) -> None:
+    """Options every sub-command has."""
+    group = parser.add_argument_group("common options")
+    group.add_argument(
+        "-w",
+        "--workspace",
+        default=os.environ.get(WORKSPACE_ENV, "workspace"),
+        help=f"workspace folder (default: ${WORKSPACE_ENV} or ./workspace)",
+    )
+    group.add_argument(
+        "-c", "--config", default=None, help="YAML file with a section of options per stage"
+    )
+    group.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    group.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
+
+
+def add_compute_options(parser: argparse.ArgumentParser) -> None:
+    """Options of stages that run on Dask."""
+    group = parser.add_argument_group("compute")
+    group.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 "
+        "(default: $DASK_SCHEDULER_ADDRESS, else a local cluster)",
+    )
+    group.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="threads of the local cluster (default: CPU count)",
+    )
+
+
+def stage_params(args: argparse.Namespace, stage: str, params_cls: type[T]) -> T:
+    """Resolve a stage's params from defaults, ``--config`` and flags, and record them."""
+    cfg = config.load_config(args.config)
+    source = f"{args.config} [{stage}]" if args.config else "config"
+    params = config.resolve(params_cls, cfg.get(stage), args, section_source=source)
+    return params
+
+
+def record_params(args: argparse.Namespace, stage: str, params: Any) -> None:
+    """Write the resolved params of ``stage`` into the workspace's config.yaml."""
+    config.record_resolved(Workspace(args.workspace).config, stage, params)
+
+
+def setup_logging(verbose: int) -> None:
+    level = logging.WARNING if verbose <= 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    # Our own summaries are INFO-level by default.
+    logging.getLogger("blindpairs").setLevel(min(level, logging.INFO))
+    for name in ("mining", "embeddings", "pairs", "annotation_export", "evaluation"):
+        logging.getLogger(name).setLevel(min(level, logging.INFO))

@@ -1,0 +1,188 @@
+"""The data contracts between stages: column names, Arrow types and file metadata.
+
+Every stage reads its parent's output through the names and helpers here and
+nowhere else. Changing a name here is changing the contract (see DESIGN.md).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+# Key under which each stage stores its JSON metadata in a Parquet file's
+# key-value metadata.
+META_KEY = b"blindpairs"
+# GeoParquet metadata key.
+GEO_KEY = b"geo"
+
+# ---------------------------------------------------------------- tiles
+TILES_SCHEMA = pa.schema(
+    [
+        pa.field("tile_id", pa.string(), nullable=False),
+        pa.field("scene_id", pa.string(), nullable=False),
+        pa.field("scene_uri", pa.string(), nullable=False),
+        pa.field("row_off", pa.int64(), nullable=False),
+        pa.field("col_off", pa.int64(), nullable=False),
+        pa.field("width", pa.int64(), nullable=False),
+        pa.field("height", pa.int64(), nullable=False),
+        pa.field("proj:code", pa.string()),
+        pa.field("proj:transform", pa.list_(pa.float64(), 6)),
+        pa.field("bands", pa.list_(pa.int32())),
+        pa.field("gsd_m", pa.float64()),
+        pa.field("valid_fraction", pa.float32()),
+        pa.field("image", pa.binary(), nullable=False),
+        pa.field("tiling", pa.string(), nullable=False),
+        pa.field("geometry", pa.binary(), nullable=False),
+    ]
+)
+TILE_COLUMNS = tuple(TILES_SCHEMA.names)
+
+# ---------------------------------------------------------------- embeddings
+EMBEDDING_ID = "tile_id"
+EMBEDDING_VECTOR = "embedding"
+# Keys every embeddings part carries in its metadata (JSON under META_KEY).
+EMBEDDING_META_KEYS = ("encoder_id", "weights", "preprocessing", "dim", "random_weights")
+
+
+def embeddings_schema(dim: int, dtype: pa.DataType | None = None) -> pa.Schema:
+    """Arrow schema of an embeddings part: ``tile_id`` and a fixed-size vector."""
+    dtype = dtype or pa.float32()
+    return pa.schema(
+        [
+            pa.field(EMBEDDING_ID, pa.string(), nullable=False),
+            pa.field(EMBEDDING_VECTOR, pa.list_(dtype, dim), nullable=False),
+        ]
+    )
+
+
+# ---------------------------------------------------------------- pairs
+PAIRS_SCHEMA = pa.schema(
+    [
+        pa.field("pair_id", pa.string(), nullable=False),
+        pa.field("tile_a", pa.string(), nullable=False),
+        pa.field("tile_b", pa.string(), nullable=False),
+        pa.field("clip_sim", pa.float32()),
+        pa.field("dino_sim", pa.float32()),
+        pa.field("gap", pa.float32()),
+        pa.field("clip_encoder", pa.string()),
+        pa.field("dino_encoder", pa.string()),
+        pa.field("tau_clip", pa.float32()),
+        pa.field("tau_dino", pa.float32()),
+        pa.field("rank", pa.int64()),
+    ]
+)
+
+# ---------------------------------------------------------------- benchmark
+BENCHMARK_COLUMNS = (
+    "index",
+    "pair_id",
+    "image",
+    "question",
+    "option_a",
+    "option_b",
+    "answer",
+    "category",
+    "tile_id",
+)
+
+# ---------------------------------------------------------------- responses
+RESPONSE_COLUMNS = (
+    "index",
+    "model",
+    "prompt_version",
+    "prompt",
+    "response",
+    "parsed",
+    "correct",
+)
+
+
+# ---------------------------------------------------------------- metadata helpers
+def with_metadata(
+    schema: pa.Schema, meta: Mapping[str, Any], geo: Mapping | None = None
+) -> pa.Schema:
+    """Return ``schema`` carrying ``meta`` (and optional GeoParquet ``geo``) as JSON."""
+    kv = dict(schema.metadata or {})
+    kv[META_KEY] = json.dumps(meta, sort_keys=True, default=str).encode()
+    if geo is not None:
+        kv[GEO_KEY] = json.dumps(geo, sort_keys=True).encode()
+    return schema.with_metadata(kv)
+
+
+def read_metadata(path: str | Path) -> dict[str, Any]:
+    """Read the blindpairs JSON metadata of a Parquet file without reading its data."""
+    kv = pq.read_schema(path).metadata or {}
+    raw = kv.get(META_KEY)
+    return json.loads(raw) if raw else {}
+
+
+def read_geo_metadata(path: str | Path) -> dict[str, Any]:
+    """Read the GeoParquet ``geo`` metadata of a Parquet file."""
+    kv = pq.read_schema(path).metadata or {}
+    raw = kv.get(GEO_KEY)
+    return json.loads(raw) if raw else {}
+
+
+# ---------------------------------------------------------------- readers
+def read_tiles(parts: list[Path], columns: list[str] | None = None) -> pa.Table:
+    """Read tile parts (all columns, or ``columns``) into one table."""
+    if not parts:
+        return (
+            TILES_SCHEMA.empty_table()
+            if columns is None
+            else TILES_SCHEMA.empty_table().select(columns)
+        )
+    tables = [pq.read_table(p, columns=columns) for p in parts]
+    return pa.concat_tables(tables, promote_options="default")
+
+
+def read_embeddings(encoder_dir: Path) -> tuple[list[str], Any, dict[str, Any]]:
+    """Read every ``part-*.parquet`` of one encoder folder.
+
+    Returns ``(tile_ids, vectors, meta)`` where ``vectors`` is a float32 NumPy
+    array of shape (n, dim) in the order of ``tile_ids`` and ``meta`` the
+    shared metadata. Raises :class:`~blindpairs.errors.InputError` when parts
+    disagree on encoder id, weights, preprocessing or dimension.
+    """
+    import numpy as np
+
+    from blindpairs.errors import InputError
+
+    parts = sorted(Path(encoder_dir).glob("part-*.parquet"))
+    ids: list[str] = []
+    chunks = []
+    meta: dict[str, Any] = {}
+    for part in parts:
+        m = read_metadata(part)
+        key = {k: m.get(k) for k in EMBEDDING_META_KEYS}
+        if not meta:
+            meta = m
+        elif {k: meta.get(k) for k in EMBEDDING_META_KEYS} != key:
+            raise InputError(
+                str(part),
+                f"embeddings of {key['encoder_id']!r} ({key['weights']}, dim {key['dim']}) "
+                f"mixed with {meta.get('encoder_id')!r} ({meta.get('weights')}, dim "
+                f"{meta.get('dim')}) in one folder; remove one of them and re-run embed",
+            )
+        table = pq.read_table(part, columns=[EMBEDDING_ID, EMBEDDING_VECTOR])
+        if table.num_rows == 0:
+            continue
+        vec_type = table.schema.field(EMBEDDING_VECTOR).type
+        dim = getattr(vec_type, "list_size", None)
+        if dim is None or (meta.get("dim") is not None and dim != meta["dim"]):
+            raise InputError(
+                str(part), f"vector type {vec_type} does not match dim {meta.get('dim')}"
+            )
+        flat = (
+            table.column(EMBEDDING_VECTOR).combine_chunks().flatten().to_numpy(zero_copy_only=False)
+        )
+        chunks.append(np.asarray(flat, dtype=np.float32).reshape(table.num_rows, dim))
+        ids.extend(table.column(EMBEDDING_ID).to_pylist())
+    dim = int(meta.get("dim") or 0)
+    vectors = np.concatenate(chunks) if chunks else np.zeros((0, dim), dtype=np.float32)
+    return ids, vectors, meta

@@ -1,0 +1,81 @@
+"""The workspace: one folder that holds every stage's output (see DESIGN.md)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def safe_name(text: str) -> str:
+    """A file-name-safe version of ``text`` (encoder ids, model ids, scene names)."""
+    return _SAFE.sub("_", text).strip("_") or "_"
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """Paths of one workspace. Creating the object touches nothing on disk."""
+
+    root: Path
+
+    def __init__(self, root: str | Path) -> None:
+        object.__setattr__(self, "root", Path(root))
+
+    @property
+    def config(self) -> Path:
+        return self.root / "config.yaml"
+
+    # tile stage
+    @property
+    def tiles(self) -> Path:
+        return self.root / "tiles"
+
+    def tile_part(self, scene_id: str) -> Path:
+        return self.tiles / f"part-{scene_id}.parquet"
+
+    def tile_parts(self) -> list[Path]:
+        return sorted(self.tiles.glob("part-*.parquet"))
+
+    @property
+    def tile_failures(self) -> Path:
+        return self.tiles / "_failures.parquet"
+
+    # embed stage
+    @property
+    def embeddings(self) -> Path:
+        return self.root / "embeddings"
+
+    def encoder_dir(self, encoder_id: str) -> Path:
+        return self.embeddings / safe_name(encoder_id)
+
+    # mine stage
+    @property
+    def pairs_dir(self) -> Path:
+        return self.root / "pairs"
+
+    @property
+    def pairs(self) -> Path:
+        return self.pairs_dir / "pairs.parquet"
+
+    @property
+    def pair_yield(self) -> Path:
+        return self.pairs_dir / "yield.json"
+
+    # annotation, benchmark, evaluation, report
+    @property
+    def label_studio(self) -> Path:
+        return self.root / "annotation" / "label_studio"
+
+    @property
+    def benchmark(self) -> Path:
+        return self.root / "benchmark"
+
+    @property
+    def evaluation(self) -> Path:
+        return self.root / "evaluation"
+
+    @property
+    def reports(self) -> Path:
+        return self.root / "reports"

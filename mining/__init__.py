@@ -1,0 +1,1 @@
+"""The tile stage: satellite scenes -> georeferenced GeoParquet tiles."""
