@@ -63,12 +63,21 @@ def add_compute_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def stage_params(args: argparse.Namespace, stage: str, params_cls: type[T]) -> T:
-    """Resolve a stage's params from defaults, ``--config`` and flags, and record them."""
-    cfg = config.load_config(args.config)
+def stage_params(
+    args: argparse.Namespace,
+    stage: str,
+    params_cls: type[T],
+    section: dict[str, Any] | None = None,
+) -> T:
+    """Resolve a stage's params from defaults, ``--config`` and flags.
+
+    ``section`` replaces the config file's section for ``stage`` (for commands that
+    take non-parameter keys, such as the tile stage's ``scenes``, out of it first).
+    """
+    if section is None:
+        section = config.load_config(args.config).get(stage)
     source = f"{args.config} [{stage}]" if args.config else "config"
-    params = config.resolve(params_cls, cfg.get(stage), args, section_source=source)
-    return params
+    return config.resolve(params_cls, section, args, section_source=source)
 
 
 def record_params(args: argparse.Namespace, stage: str, params: Any) -> None:
@@ -81,5 +90,7 @@ def setup_logging(verbose: int) -> None:
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     # Our own summaries are INFO-level by default.
     logging.getLogger("blindpairs").setLevel(min(level, logging.INFO))
+    # Dask logs its cluster start-up at INFO; keep it for -vv.
+    logging.getLogger("distributed").setLevel(logging.WARNING if verbose < 2 else logging.DEBUG)
     for name in ("mining", "embeddings", "pairs", "annotation_export", "evaluation"):
         logging.getLogger(name).setLevel(min(level, logging.INFO))

@@ -114,16 +114,22 @@ def with_metadata(
     return schema.with_metadata(kv)
 
 
+def _footer_kv(path: str | Path) -> dict[bytes, bytes]:
+    # The footer's key-value metadata: it also holds entries a streaming writer adds on
+    # close (``ParquetWriter.add_key_value_metadata``), which ``read_schema`` does not show.
+    return dict(pq.read_metadata(path).metadata or {})
+
+
 def read_metadata(path: str | Path) -> dict[str, Any]:
     """Read the blindpairs JSON metadata of a Parquet file without reading its data."""
-    kv = pq.read_schema(path).metadata or {}
+    kv = _footer_kv(path)
     raw = kv.get(META_KEY)
     return json.loads(raw) if raw else {}
 
 
 def read_geo_metadata(path: str | Path) -> dict[str, Any]:
     """Read the GeoParquet ``geo`` metadata of a Parquet file."""
-    kv = pq.read_schema(path).metadata or {}
+    kv = _footer_kv(path)
     raw = kv.get(GEO_KEY)
     return json.loads(raw) if raw else {}
 

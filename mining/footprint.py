@@ -1,0 +1,82 @@
+"""Tile footprints in EPSG:4326 (lon/lat) as WKB polygons, and GeoParquet metadata."""
+
+from __future__ import annotations
+
+import math
+import struct
+from typing import Any
+
+import numpy as np
+from affine import Affine
+
+# Points per tile edge: enough that a footprint's bounds match
+# rasterio.warp.transform_bounds to far below a pixel for tiles of any sane size.
+DENSIFY = 8
+
+
+def window_ring(
+    transform: Affine, col_off: float, row_off: float, w: float, h: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """A closed, densified ring of the window's outline in the source CRS."""
+    t = np.linspace(0.0, 1.0, DENSIFY + 1)[:-1]
+    cols = np.concatenate(
+        [
+            col_off + t * w,
+            np.full_like(t, col_off + w),
+            col_off + w - t * w,
+            np.full_like(t, col_off),
+        ]
+    )
+    rows = np.concatenate(
+        [
+            np.full_like(t, row_off),
+            row_off + t * h,
+            np.full_like(t, row_off + h),
+            row_off + h - t * h,
+        ]
+    )
+    cols = np.append(cols, cols[0])
+    rows = np.append(rows, rows[0])
+    xs, ys = transform * (cols, rows)
+    return np.asarray(xs, dtype=np.float64), np.asarray(ys, dtype=np.float64)
+
+
+def to_lonlat(crs: Any, xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Transform coordinates from ``crs`` to EPSG:4326 in lon/lat order."""
+    from rasterio.warp import transform
+
+    lon, lat = transform(crs, "EPSG:4326", xs.tolist(), ys.tolist())
+    return np.asarray(lon), np.asarray(lat)
+
+
+def polygon_wkb(lon: np.ndarray, lat: np.ndarray) -> bytes:
+    """Little-endian WKB of a one-ring polygon (the ring must be closed)."""
+    coords = np.column_stack([lon, lat]).astype("<f8")
+    return struct.pack("<BIII", 1, 3, 1, len(coords)) + coords.tobytes()
+
+
+def polygon_from_wkb(data: bytes) -> np.ndarray:
+    """The (n, 2) lon/lat ring of a WKB polygon written by :func:`polygon_wkb`."""
+    order, kind, rings, n = struct.unpack_from("<BIII", data)
+    if order != 1 or kind != 3 or rings != 1:
+        raise ValueError("not a single-ring little-endian WKB polygon")
+    return np.frombuffer(data, dtype="<f8", offset=13, count=2 * n).reshape(n, 2)
+
+
+def pixel_size_m(transform: Affine, crs: Any, center_lat: float | None) -> float:
+    """Ground size in metres of one source pixel (x direction)."""
+    size = math.hypot(transform.a, transform.d)
+    if crs.is_geographic:
+        lat = math.radians(center_lat or 0.0)
+        return size * 111_320.0 * max(math.cos(lat), 1e-6)
+    factor = crs.linear_units_factor[1] if crs.linear_units_factor else 1.0
+    return size * factor
+
+
+def geo_metadata(bbox: list[float] | None = None) -> dict[str, Any]:
+    """GeoParquet 1.1 metadata for the ``geometry`` column (lon/lat, OGC:CRS84 = EPSG:4326
+    with lon/lat axis order, which is the GeoParquet default when ``crs`` is omitted)."""
+    column: dict[str, Any] = {"encoding": "WKB", "geometry_types": ["Polygon"], "edges": "planar"}
+    if bbox is not None:
+        column["bbox"] = bbox
+    return {"version": "1.1.0", "primary_column": "geometry", "columns": {"geometry": column}}

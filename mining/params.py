@@ -1,0 +1,115 @@
+"""Parameters of the tile stage (one declaration: flags, config keys, defaults)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+from blindpairs.config import float_tuple, int_tuple, option, optional_float, to_dict
+from blindpairs.errors import ConfigError
+from mining.bands import PRESETS
+
+# Bump when a code change alters tile pixels or footprints for the same params.
+TILER_VERSION = 1
+
+EDGE_RULES = ("shift", "pad", "drop")
+RESAMPLING = ("nearest", "bilinear", "cubic", "average", "lanczos")
+
+
+def _preset(value: object) -> str | None:
+    if value is None or str(value).lower() in {"", "none", "auto"}:
+        return None
+    name = str(value).lower()
+    if name not in PRESETS:
+        raise ValueError(f"unknown preset {value!r} (known: {', '.join(sorted(PRESETS))})")
+    return name
+
+
+@dataclass(frozen=True)
+class TileParams:
+    """How scenes become tiles. Every field except ``png_compression`` is part of the
+    ``tiling`` hash, so changing it re-tiles the scenes."""
+
+    size: int = option(512, "tile side in output pixels (MLLM-sized input)")
+    stride: int | None = option(
+        None, "step between tiles in output pixels (default: size, no overlap)", parse=int
+    )
+    bands: tuple[int, ...] = option(
+        (), "1-based source bands for R,G,B, e.g. 4,3,2 (default: auto)", parse=int_tuple
+    )
+    preset: str | None = option(
+        None,
+        "band preset of a known product: " + ", ".join(sorted(PRESETS)),
+        parse=_preset,
+        metavar="NAME",
+    )
+    percentiles: tuple[float, ...] = option(
+        (2.0, 98.0), "per-scene stretch percentiles for non-8-bit data", parse=float_tuple
+    )
+    scale_factor: float | None = option(
+        None,
+        "fixed stretch instead of percentiles: out = value * factor (e.g. 0.0255 "
+        "for reflectance 0..10000)",
+        parse=optional_float,
+    )
+    stretch_uint8: bool = option(False, "stretch 8-bit scenes too (default: pass through)")
+    gsd: float | None = option(
+        None, "target ground sample distance in metres (resample on read)", parse=optional_float
+    )
+    resampling: str = option(
+        "average", "resampling when --gsd differs from the source", choices=RESAMPLING
+    )
+    edge: str = option(
+        "shift",
+        "edge rule: shift = last tile aligned to the scene edge (no loss, some overlap); "
+        "pad = partial tiles padded as invalid; drop = partial tiles dropped (edges lost)",
+        choices=EDGE_RULES,
+    )
+    min_valid: float = option(0.9, "drop tiles whose valid fraction is below this")
+    min_std: float = option(3.0, "drop near-uniform tiles: luminance std below this (0..255)")
+    max_saturated: float = option(
+        0.6, "drop tiles with more than this fraction of near-white pixels (cloud, glare)"
+    )
+    png_compression: int = option(6, "PNG zlib level 0-9 (speed vs size; pixels unchanged)")
+    chunk: int = option(8, "tiles per Dask task")
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.size < 16:
+            problems.append(f"size must be >= 16, got {self.size}")
+        if self.stride is not None and self.stride < 1:
+            problems.append(f"stride must be >= 1, got {self.stride}")
+        if self.bands and (len(self.bands) not in (1, 3) or min(self.bands) < 1):
+            problems.append(f"bands must be 1 or 3 band numbers >= 1, got {self.bands}")
+        if self.bands and self.preset:
+            problems.append("give either bands or preset, not both")
+        lo_hi = self.percentiles
+        if len(lo_hi) != 2 or not 0 <= lo_hi[0] < lo_hi[1] <= 100:
+            problems.append(f"percentiles must be two numbers 0 <= lo < hi <= 100, got {lo_hi}")
+        if self.scale_factor is not None and self.scale_factor <= 0:
+            problems.append(f"scale_factor must be > 0, got {self.scale_factor}")
+        if self.gsd is not None and self.gsd <= 0:
+            problems.append(f"gsd must be > 0 metres, got {self.gsd}")
+        if not 0 <= self.min_valid <= 1:
+            problems.append(f"min_valid must be in [0, 1], got {self.min_valid}")
+        if not 0 < self.max_saturated <= 1:
+            problems.append(f"max_saturated must be in (0, 1], got {self.max_saturated}")
+        if not 0 <= self.png_compression <= 9:
+            problems.append(f"png_compression must be 0..9, got {self.png_compression}")
+        if self.chunk < 1:
+            problems.append(f"chunk must be >= 1, got {self.chunk}")
+        if problems:
+            raise ConfigError("tile options: " + "; ".join(problems))
+
+    @property
+    def step(self) -> int:
+        return self.stride or self.size
+
+    def tiling_hash(self) -> str:
+        """Hash of everything that changes tile pixels, ids or the kept set."""
+        d = to_dict(self)
+        for key in ("png_compression", "chunk"):
+            d.pop(key)
+        d["version"] = TILER_VERSION
+        return hashlib.sha1(json.dumps(d, sort_keys=True).encode()).hexdigest()[:12]

@@ -1,0 +1,185 @@
+"""Planning one scene (runs on a Dask worker): checks, band choice, stretch, grid."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from mining.bands import choose_bands
+from mining.footprint import pixel_size_m
+from mining.grid import tile_windows
+from mining.params import TileParams
+from mining.radiometry import IDENTITY, Stretch, percentile_stretch, scale_stretch
+from mining.reading import PixelSource, read_rgb_valid
+from mining.scenes import SceneRef, content_hash
+
+# Longest side of the decimated read used for statistics (GDAL uses overviews when present).
+STATS_SIDE = 1024
+
+
+@dataclass(frozen=True)
+class ScenePlan:
+    """Everything a tile task needs to cut one scene, computed once per scene."""
+
+    ref: SceneRef
+    content: str
+    tiling: str
+    crs_wkt: str
+    proj_code: str
+    transform: tuple[float, ...]
+    width: int
+    height: int
+    source: PixelSource
+    stretch: Stretch
+    win: int
+    size: int
+    gsd_m: float
+    windows: tuple[tuple[int, int], ...]
+    lost_pixels: int
+    band_how: str
+    notes: tuple[str, ...]
+
+    @property
+    def id_suffix(self) -> str:
+        """Short hash of scene content and tiling: part of every tile id."""
+        return hashlib.sha1(f"{self.content}|{self.tiling}".encode()).hexdigest()[:8]
+
+
+@dataclass(frozen=True)
+class Unchanged:
+    """The scene's content hash equals the one already tiled."""
+
+    ref: SceneRef
+    content: str
+
+
+@dataclass(frozen=True)
+class SceneFailure:
+    ref: SceneRef
+    reason: str
+
+
+def _proj_code(crs) -> str:  # noqa: ANN001
+    epsg = crs.to_epsg()
+    if epsg:
+        return f"EPSG:{epsg}"
+    auth = crs.to_authority()
+    return f"{auth[0]}:{auth[1]}" if auth else crs.to_wkt()
+
+
+def _mask_mode(ds, alpha: int | None) -> str:  # noqa: ANN001
+    from rasterio.enums import MaskFlags
+
+    if alpha is not None:
+        return "alpha"
+    if ds.nodata is not None:
+        return "nodata"
+    flags = ds.mask_flag_enums[0]
+    if MaskFlags.per_dataset in flags and MaskFlags.alpha not in flags:
+        return "dataset"
+    return "none"
+
+
+def _dtype_max(dtype: str) -> float:
+    return float(np.iinfo(dtype).max) if np.issubdtype(np.dtype(dtype), np.integer) else 1.0
+
+
+def plan_scene(ref: SceneRef, params: TileParams, known_content: str | None = None):  # noqa: ANN201
+    """Plan ``ref``: a :class:`ScenePlan`, :class:`Unchanged` or :class:`SceneFailure`."""
+    try:
+        return _plan(ref, params, known_content)
+    except Exception as exc:  # noqa: BLE001 - every failure is recorded with its reason
+        return SceneFailure(ref, _reason(exc))
+
+
+def _reason(exc: Exception) -> str:
+    from rasterio.errors import RasterioIOError
+
+    if isinstance(exc, (FileNotFoundError, RasterioIOError)):
+        return f"not a readable raster: {exc}"
+    return str(exc) or type(exc).__name__
+
+
+def _plan(ref: SceneRef, params: TileParams, known_content: str | None):  # noqa: ANN202
+    import rasterio
+    from rasterio.warp import transform as warp_transform
+
+    with rasterio.open(ref.uri) as ds:
+        content = content_hash(ref)
+        if known_content is not None and content == known_content:
+            return Unchanged(ref, content)
+        if ds.crs is None:
+            raise ValueError(
+                "scene has no CRS (georeference it, e.g. gdal_edit.py -a_srs EPSG:XXXX)"
+            )
+        if ds.transform.is_identity:
+            raise ValueError("scene has no geotransform (identity affine)")
+        scale_down = max(ds.width, ds.height) / STATS_SIDE
+        sh = (
+            max(1, round(ds.height / max(scale_down, 1))),
+            max(1, round(ds.width / max(scale_down, 1))),
+        )
+        colorinterp = [ci.name.lower() for ci in ds.colorinterp]
+        declared_alpha = [i + 1 for i, ci in enumerate(colorinterp) if ci == "alpha"]
+        alpha_values = {b: ds.read(b, out_shape=sh) for b in declared_alpha}
+        choice = choose_bands(
+            colorinterp, params.bands, params.preset, alpha_values, _dtype_max(ds.dtypes[0])
+        )
+        source = PixelSource(
+            rgb=choice.rgb,
+            mask=_mask_mode(ds, choice.alpha),
+            alpha=choice.alpha,
+            nodata=ds.nodata,
+            resampling=params.resampling,
+        )
+        sample, valid = read_rgb_valid(ds, source, None, sh)
+        if not valid.any():
+            raise ValueError("every pixel is nodata or masked")
+        stretch = _stretch(ds.dtypes[0], sample, valid, params)
+        cx, cy = ds.transform * (ds.width / 2, ds.height / 2)
+        _, (center_lat,) = warp_transform(ds.crs, "EPSG:4326", [cx], [cy])
+        src_px = pixel_size_m(ds.transform, ds.crs, center_lat)
+        scale = params.gsd / src_px if params.gsd else 1.0
+        win = max(1, round(params.size * scale))
+        step = max(1, round(params.step * scale))
+        try:
+            windows, lost = tile_windows(ds.width, ds.height, win, step, params.edge)
+        except ValueError as exc:
+            raise ValueError(
+                f"{exc}: the scene is {ds.width}x{ds.height} px; use a smaller --size, a coarser "
+                "--gsd, or --edge pad"
+            ) from None
+        return ScenePlan(
+            ref=ref,
+            content=content,
+            tiling=params.tiling_hash(),
+            crs_wkt=ds.crs.to_wkt(),
+            proj_code=_proj_code(ds.crs),
+            transform=tuple(ds.transform)[:6],
+            width=ds.width,
+            height=ds.height,
+            source=source,
+            stretch=stretch,
+            win=win,
+            size=params.size,
+            gsd_m=src_px * win / params.size,
+            windows=tuple(windows),
+            lost_pixels=lost,
+            band_how=choice.how,
+            notes=choice.notes,
+        )
+
+
+def _stretch(dtype: str, sample: np.ndarray, valid: np.ndarray, params: TileParams) -> Stretch:
+    if params.scale_factor is not None:
+        return scale_stretch(params.scale_factor)
+    if dtype == "uint8" and not params.stretch_uint8:
+        return IDENTITY
+    lo, hi = params.percentiles
+    st = percentile_stretch(sample, valid, lo, hi)
+    if not all(math.isfinite(g) for g in st.gain):
+        raise ValueError("could not compute a finite stretch")
+    return st

@@ -1,0 +1,79 @@
+"""Reading source pixels and their validity for a window, with resampling and padding."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+MASK_MODES = ("alpha", "dataset", "nodata", "none")
+
+
+@dataclass(frozen=True)
+class PixelSource:
+    """What to read from a scene: RGB bands, and how validity is known."""
+
+    rgb: tuple[int, int, int]
+    mask: str  # one of MASK_MODES
+    alpha: int | None
+    nodata: float | None
+    resampling: str
+
+
+def _resampling(name: str):  # noqa: ANN202 - rasterio enum
+    from rasterio.enums import Resampling
+
+    return Resampling[name]
+
+
+def read_rgb_valid(
+    ds, src: PixelSource, window, out_shape: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Read (3, h, w) data of the RGB bands and an (h, w) validity mask for ``window``.
+
+    ``window`` must lie inside the scene; ``out_shape`` is (h, w) of the result.
+    """
+    unique = list(dict.fromkeys(src.rgb))
+    resampling = _resampling(src.resampling)
+    raw = ds.read(unique, window=window, out_shape=(len(unique), *out_shape), resampling=resampling)
+    data = np.stack([raw[unique.index(b)] for b in src.rgb])
+    nearest = _resampling("nearest")
+    if src.mask == "alpha" and src.alpha is not None:
+        valid = ds.read(src.alpha, window=window, out_shape=out_shape, resampling=nearest) > 0
+    elif src.mask == "dataset":
+        valid = ds.read_masks(1, window=window, out_shape=out_shape, resampling=nearest) > 0
+    elif src.mask == "nodata" and src.nodata is not None:
+        nod = src.nodata
+        is_nod = np.isnan(data) if np.isnan(nod) else data == nod
+        valid = ~np.all(is_nod, axis=0)
+    else:
+        valid = np.ones(out_shape, dtype=bool)
+    if np.issubdtype(data.dtype, np.floating):
+        valid &= np.all(np.isfinite(data), axis=0)
+    return data, valid
+
+
+def read_padded(
+    ds, src: PixelSource, row_off: int, col_off: int, win: int, size: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Read a ``win``-pixel square source window into a ``size``-pixel tile.
+
+    Parts of the window outside the scene come back as zeros marked invalid.
+    """
+    from rasterio.windows import Window
+
+    r0, c0 = max(row_off, 0), max(col_off, 0)
+    r1, c1 = min(row_off + win, ds.height), min(col_off + win, ds.width)
+    if r0 == row_off and c0 == col_off and r1 - r0 == win and c1 - c0 == win:
+        return read_rgb_valid(ds, src, Window(col_off, row_off, win, win), (size, size))
+    scale = size / win
+    ty0, tx0 = round((r0 - row_off) * scale), round((c0 - col_off) * scale)
+    ty1, tx1 = round((r1 - row_off) * scale), round((c1 - col_off) * scale)
+    data_in, valid_in = read_rgb_valid(
+        ds, src, Window(c0, r0, c1 - c0, r1 - r0), (ty1 - ty0, tx1 - tx0)
+    )
+    data = np.zeros((3, size, size), dtype=data_in.dtype)
+    valid = np.zeros((size, size), dtype=bool)
+    data[:, ty0:ty1, tx0:tx1] = data_in
+    valid[ty0:ty1, tx0:tx1] = valid_in
+    return data, valid

@@ -1,0 +1,122 @@
+"""Scene inputs: paths, globs, GDAL-readable URIs or list files -> scene references."""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from blindpairs.errors import ConfigError
+from blindpairs.workspace import safe_name
+
+RASTER_SUFFIXES = (".tif", ".tiff", ".jp2", ".vrt", ".img")
+LIST_SUFFIXES = (".txt", ".lst", ".list")
+_URI = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*://|/vsi)")
+
+
+@dataclass(frozen=True)
+class SceneRef:
+    """One input scene: where to read it and the id its tiles carry."""
+
+    uri: str
+    scene_id: str
+
+    @property
+    def is_local(self) -> bool:
+        return not _URI.match(self.uri)
+
+
+def _expand_one(item: str, base: Path) -> list[str]:
+    if _URI.match(item):
+        return [item]
+    path = (base / item).expanduser() if not Path(item).is_absolute() else Path(item)
+    if any(ch in item for ch in "*?["):
+        found = sorted(glob.glob(str(path), recursive=True))
+        if not found:
+            raise ConfigError(f"{item}: the pattern matches no file")
+        return [str(Path(f).resolve()) for f in found if Path(f).is_file()]
+    if path.is_dir():
+        found = sorted(p for p in path.rglob("*") if p.suffix.lower() in RASTER_SUFFIXES)
+        if not found:
+            raise ConfigError(f"{item}: the folder holds no raster ({', '.join(RASTER_SUFFIXES)})")
+        return [str(p.resolve()) for p in found]
+    if path.suffix.lower() in LIST_SUFFIXES and path.is_file():
+        out: list[str] = []
+        for line in path.read_text(encoding="utf-8").splitlines():
+            line = line.strip()
+            if line and not line.startswith("#"):
+                out.extend(_expand_one(line, path.parent))
+        return out
+    # A plain path: existence is checked per scene later, so a missing file is a
+    # recorded scene failure, not a crash of the whole run.
+    return [str(path.resolve())]
+
+
+def expand_inputs(items: list[str]) -> list[str]:
+    """Every scene URI named by ``items`` (deduplicated, order kept)."""
+    if not items:
+        raise ConfigError("no scenes given: pass paths, globs, URIs or a .txt list of them")
+    seen: dict[str, None] = {}
+    for item in items:
+        for uri in _expand_one(item, Path.cwd()):
+            seen.setdefault(uri, None)
+    return list(seen)
+
+
+def base_scene_id(uri: str) -> str:
+    """The readable id of a scene: its file stem, made file-name safe."""
+    name = uri.rstrip("/").split("/")[-1].split("?")[0]
+    for suffix in RASTER_SUFFIXES:
+        if name.lower().endswith(suffix):
+            name = name[: -len(suffix)]
+            break
+    return safe_name(name)
+
+
+def assign_scene_ids(uris: list[str], taken: dict[str, str]) -> list[SceneRef]:
+    """Scene ids for ``uris``. ``taken`` maps ids already in the workspace to their URI;
+    a URI keeps its id, and a new URI whose stem is taken gets a short hash suffix."""
+    owner = dict(taken)
+    by_uri = {uri: sid for sid, uri in taken.items()}
+    refs = []
+    for uri in uris:
+        sid = by_uri.get(uri)
+        if sid is None:
+            sid = base_scene_id(uri)
+            if sid in owner and owner[sid] != uri:
+                sid = f"{sid}-{hashlib.sha1(uri.encode()).hexdigest()[:8]}"
+            owner[sid] = uri
+            by_uri[uri] = sid
+        refs.append(SceneRef(uri=uri, scene_id=sid))
+    return refs
+
+
+@dataclass(frozen=True)
+class FileStamp:
+    """Cheap change detection for a local file."""
+
+    size: int
+    mtime_ns: int
+
+
+def file_stamp(uri: str) -> FileStamp | None:
+    try:
+        st = os.stat(uri)
+    except OSError:
+        return None
+    return FileStamp(size=st.st_size, mtime_ns=st.st_mtime_ns)
+
+
+def content_hash(ref: SceneRef) -> str:
+    """SHA-256 of a local file's bytes (streamed); for a remote URI, of the URI itself."""
+    h = hashlib.sha256()
+    if not ref.is_local:
+        h.update(ref.uri.encode())
+        return "uri:" + h.hexdigest()
+    with open(ref.uri, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 22), b""):
+            h.update(block)
+    return h.hexdigest()

@@ -1,0 +1,249 @@
+"""The tile stage: decide what changed, plan scenes, cut tiles on Dask, write parts."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from blindpairs import atomic
+from blindpairs.compute import dask_client, ordered_map
+from blindpairs.config import to_dict
+from blindpairs.progress import progress
+from blindpairs.schemas import GEO_KEY, META_KEY, TILES_SCHEMA, read_metadata, with_metadata
+from blindpairs.workspace import Workspace
+from mining.footprint import geo_metadata, polygon_from_wkb
+from mining.params import TILER_VERSION, TileParams
+from mining.plan import SceneFailure, ScenePlan, Unchanged, plan_scene
+from mining.scenes import SceneRef, assign_scene_ids, expand_inputs, file_stamp
+from mining.tiler import DROP_REASONS, ChunkResult, chunk_tasks, tile_chunk
+
+log = logging.getLogger(__name__)
+
+FAILURES_SCHEMA = pa.schema(
+    [
+        ("scene_id", pa.string()),
+        ("scene_uri", pa.string()),
+        ("tile", pa.string()),
+        ("reason", pa.string()),
+    ]
+)
+
+
+@dataclass
+class TileSummary:
+    """What a run of the tile stage did."""
+
+    new: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (uri, reason)
+    tiles_written: int = 0
+    dropped: Counter = field(default_factory=Counter)
+    lost_pixels: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def up_to_date(self) -> bool:
+        return not (self.new or self.changed or self.failed)
+
+    def lines(self) -> list[str]:
+        out = [
+            f"scenes: {len(self.new)} new, {len(self.changed)} changed, "
+            f"{len(self.unchanged)} unchanged, {len(self.failed)} failed",
+        ]
+        if self.up_to_date:
+            out.append("tiles: up to date, nothing to do")
+        else:
+            drops = ", ".join(f"{r} {self.dropped[r]}" for r in DROP_REASONS if self.dropped[r])
+            out.append(f"tiles: {self.tiles_written} written, dropped: {drops or 'none'}")
+        if self.lost_pixels:
+            out.append(f"edge pixels not tiled (--edge drop): {self.lost_pixels}")
+        out.extend(f"note: {n}" for n in self.notes)
+        out.extend(f"FAILED {uri}: {reason}" for uri, reason in self.failed)
+        return out
+
+
+def _existing(ws: Workspace) -> dict[str, dict]:
+    out = {}
+    for part in ws.tile_parts():
+        try:
+            meta = read_metadata(part)
+        except Exception as exc:  # noqa: BLE001 - an unreadable part is re-tiled
+            log.warning("%s: unreadable part, will re-tile its scene: %s", part, exc)
+            continue
+        if meta.get("scene_id"):
+            out[meta["scene_id"]] = meta
+    return out
+
+
+def _is_current(ref: SceneRef, meta: dict | None, tiling: str) -> bool:
+    if not meta or meta.get("tiling") != tiling or meta.get("scene_uri") != ref.uri:
+        return False
+    if not ref.is_local:
+        return True
+    stamp = file_stamp(ref.uri)
+    return stamp is not None and [stamp.size, stamp.mtime_ns] == meta.get("stamp")
+
+
+def run_tiles(
+    workspace: Workspace | str | Path,
+    inputs: list[str],
+    params: TileParams,
+    *,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    force: bool = False,
+    quiet: bool = False,
+) -> TileSummary:
+    """Tile every scene named by ``inputs`` into ``<workspace>/tiles``; only new work is done."""
+    ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
+    uris = expand_inputs(inputs)
+    ws.tiles.mkdir(parents=True, exist_ok=True)
+    atomic.clean_stale_temporaries(ws.tiles)
+    existing = _existing(ws)
+    refs = assign_scene_ids(uris, {sid: m["scene_uri"] for sid, m in existing.items()})
+    tiling = params.tiling_hash()
+    summary = TileSummary()
+    todo: list[tuple[SceneRef, str | None]] = []
+    for ref in refs:
+        meta = existing.get(ref.scene_id)
+        if not force and _is_current(ref, meta, tiling):
+            summary.unchanged.append(ref.scene_id)
+        else:
+            same = meta is not None and meta.get("tiling") == tiling and not force
+            todo.append((ref, meta.get("content") if same else None))
+    if not todo:
+        _write_failures(ws, [], set())
+        return summary
+
+    with dask_client(scheduler, workers) as client:
+        futures = [client.submit(plan_scene, ref, params, known, pure=False) for ref, known in todo]
+        plans: list[ScenePlan] = []
+        failures: list[dict] = []
+        for (ref, _), outcome in zip(todo, client.gather(futures), strict=True):
+            if isinstance(outcome, SceneFailure):
+                summary.failed.append((ref.uri, outcome.reason))
+                failures.append(
+                    {
+                        "scene_id": ref.scene_id,
+                        "scene_uri": ref.uri,
+                        "tile": None,
+                        "reason": outcome.reason,
+                    }
+                )
+            elif isinstance(outcome, Unchanged):
+                summary.unchanged.append(ref.scene_id)
+                summary.notes.append(f"{ref.uri}: file touched but content unchanged")
+            else:
+                plans.append(outcome)
+                (summary.changed if ref.scene_id in existing else summary.new).append(ref.scene_id)
+                summary.notes.extend(f"{ref.scene_id}: {n}" for n in outcome.notes)
+        _cut(ws, client, plans, params, summary, failures, quiet)
+    _write_failures(ws, failures, {ref.uri for ref, _ in todo})
+    return summary
+
+
+def _cut(ws, client, plans, params, summary, failures, quiet) -> None:  # noqa: ANN001
+    thresholds = {
+        "min_valid": params.min_valid,
+        "min_std": params.min_std,
+        "max_saturated": params.max_saturated,
+        "png_compression": params.png_compression,
+    }
+    per_scene = [chunk_tasks(p, params.chunk, **thresholds) for p in plans]
+    tasks = [t for ts in per_scene for t in ts]
+    window = 2 * sum(client.nthreads().values()) + 2
+    results = ordered_map(client, tile_chunk, tasks, window=window)
+    bar = progress(sum(len(p.windows) for p in plans), "tiling", unit="tile", quiet=quiet)
+    with bar:
+        for plan, scene_tasks in zip(plans, per_scene, strict=True):
+            _write_part(ws, plan, params, results, len(scene_tasks), bar, summary, failures)
+
+
+def _write_part(
+    ws, plan: ScenePlan, params: TileParams, results, n_chunks: int, bar, summary, failures
+) -> None:  # noqa: ANN001
+    meta = {
+        "scene_id": plan.ref.scene_id,
+        "scene_uri": plan.ref.uri,
+        "content": plan.content,
+        "stamp": _stamp_list(plan.ref),
+        "tiling": plan.tiling,
+        "tiler_version": TILER_VERSION,
+        "params": to_dict(params),
+        "crs": plan.proj_code,
+        "bands": list(plan.source.rgb),
+        "band_choice": plan.band_how,
+        "mask": plan.source.mask,
+        "stretch": {"how": plan.stretch.how, "lo": plan.stretch.lo, "gain": plan.stretch.gain},
+        "notes": list(plan.notes),
+    }
+    schema = with_metadata(TILES_SCHEMA, meta, geo=geo_metadata())
+    dropped: Counter = Counter()
+    written = 0
+    lo = np.array([np.inf, np.inf])
+    hi = np.array([-np.inf, -np.inf])
+    with atomic.atomic_path(ws.tile_part(plan.ref.scene_id)) as tmp:
+        writer = pq.ParquetWriter(tmp, schema, compression="zstd")
+        try:
+            for _ in range(n_chunks):
+                res: ChunkResult = next(results)
+                if res.table.num_rows:
+                    writer.write_table(res.table)
+                    for wkb in res.table.column("geometry").to_pylist():
+                        ring = polygon_from_wkb(wkb)
+                        lo = np.minimum(lo, ring.min(axis=0))
+                        hi = np.maximum(hi, ring.max(axis=0))
+                written += res.table.num_rows
+                dropped.update(res.dropped)
+                for where, reason in res.errors:
+                    failures.append(
+                        {
+                            "scene_id": plan.ref.scene_id,
+                            "scene_uri": plan.ref.uri,
+                            "tile": where,
+                            "reason": reason,
+                        }
+                    )
+                bar.update(res.table.num_rows + sum(res.dropped.values()))
+            meta.update(tiles=written, dropped=dict(dropped), lost_edge_pixels=plan.lost_pixels)
+            bbox = [*lo.tolist(), *hi.tolist()] if written else None
+            writer.add_key_value_metadata(
+                {
+                    META_KEY: json.dumps(meta, sort_keys=True, default=str).encode(),
+                    GEO_KEY: json.dumps(geo_metadata(bbox)).encode(),
+                }
+            )
+        finally:
+            writer.close()
+    summary.tiles_written += written
+    summary.dropped.update(dropped)
+    summary.lost_pixels += plan.lost_pixels
+
+
+def _stamp_list(ref: SceneRef) -> list[int] | None:
+    stamp = file_stamp(ref.uri) if ref.is_local else None
+    return [stamp.size, stamp.mtime_ns] if stamp else None
+
+
+def _write_failures(ws: Workspace, new: list[dict], attempted: set[str]) -> None:
+    """Keep failures of scenes not attempted this run, replace those of attempted ones."""
+    path = ws.tile_failures
+    rows: list[dict] = []
+    if path.exists():
+        try:
+            rows = [r for r in pq.read_table(path).to_pylist() if r["scene_uri"] not in attempted]
+        except Exception as exc:  # noqa: BLE001
+            log.warning("%s: unreadable failures table, rewriting it: %s", path, exc)
+    rows.extend(new)
+    if not rows and not path.exists():
+        return
+    with atomic.atomic_path(path) as tmp:
+        pq.write_table(pa.Table.from_pylist(rows, schema=FAILURES_SCHEMA), tmp)

@@ -1,0 +1,121 @@
+"""Cutting tiles (runs on a Dask worker): read, validate, stretch, encode, georeference."""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+from affine import Affine
+
+from blindpairs.schemas import TILES_SCHEMA
+from mining.footprint import polygon_wkb, to_lonlat, window_ring
+from mining.plan import ScenePlan
+from mining.reading import read_padded
+
+DROP_REASONS = ("low_valid", "uniform", "saturated", "read_error")
+WHITE = 250  # a channel value at or above which a pixel counts as near-white
+
+
+@dataclass(frozen=True)
+class ChunkTask:
+    plan: ScenePlan
+    windows: tuple[tuple[int, int], ...]
+    min_valid: float
+    min_std: float
+    max_saturated: float
+    png_compression: int
+
+
+@dataclass
+class ChunkResult:
+    scene_id: str
+    table: pa.Table
+    dropped: Counter = field(default_factory=Counter)
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (window, reason)
+
+
+def tile_id(plan: ScenePlan, row_off: int, col_off: int) -> str:
+    """Stable, unique tile id: scene, window, and a hash of scene content + tiling."""
+    return f"{plan.ref.scene_id}-r{row_off}-c{col_off}-{plan.id_suffix}"
+
+
+def drop_reason(rgb: np.ndarray, valid: np.ndarray, task: ChunkTask) -> str | None:
+    """Why a tile (uint8 (3, h, w) and its validity) is dropped, or None to keep it."""
+    if valid.mean() < task.min_valid:
+        return "low_valid"
+    pix = rgb[:, valid].astype(np.float32)
+    luminance = 0.299 * pix[0] + 0.587 * pix[1] + 0.114 * pix[2]
+    if luminance.std() < task.min_std:
+        return "uniform"
+    if np.all(pix >= WHITE, axis=0).mean() > task.max_saturated:
+        return "saturated"
+    return None
+
+
+def encode_png(rgb: np.ndarray, level: int) -> bytes:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(rgb.transpose(1, 2, 0))).save(
+        buf, "PNG", compress_level=level
+    )
+    return buf.getvalue()
+
+
+def tile_chunk(task: ChunkTask) -> ChunkResult:
+    """Cut the tiles of ``task.windows``; bad tiles are counted, never raised."""
+    import rasterio
+    from rasterio.crs import CRS
+
+    plan = task.plan
+    result = ChunkResult(plan.ref.scene_id, TILES_SCHEMA.empty_table())
+    rows: dict[str, list] = {name: [] for name in TILES_SCHEMA.names}
+    src_transform = Affine(*plan.transform)
+    crs = CRS.from_wkt(plan.crs_wkt)
+    with rasterio.open(plan.ref.uri) as ds:
+        for row_off, col_off in task.windows:
+            try:
+                data, valid = read_padded(ds, plan.source, row_off, col_off, plan.win, plan.size)
+            except Exception as exc:  # noqa: BLE001 - a bad block spares the other tiles
+                result.dropped["read_error"] += 1
+                result.errors.append((f"r{row_off}-c{col_off}", str(exc)))
+                continue
+            rgb = plan.stretch.apply(data)
+            rgb[:, ~valid] = 0
+            reason = drop_reason(rgb, valid, task)
+            if reason:
+                result.dropped[reason] += 1
+                continue
+            xs, ys = window_ring(src_transform, col_off, row_off, plan.win, plan.win)
+            lon, lat = to_lonlat(crs, xs, ys)
+            tile_tf = (
+                src_transform
+                * Affine.translation(col_off, row_off)
+                * Affine.scale(plan.win / plan.size)
+            )
+            rows["tile_id"].append(tile_id(plan, row_off, col_off))
+            rows["scene_id"].append(plan.ref.scene_id)
+            rows["scene_uri"].append(plan.ref.uri)
+            rows["row_off"].append(row_off)
+            rows["col_off"].append(col_off)
+            rows["width"].append(plan.win)
+            rows["height"].append(plan.win)
+            rows["proj:code"].append(plan.proj_code)
+            rows["proj:transform"].append(list(tile_tf)[:6])
+            rows["bands"].append(list(plan.source.rgb))
+            rows["gsd_m"].append(plan.gsd_m)
+            rows["valid_fraction"].append(float(valid.mean()))
+            rows["image"].append(encode_png(rgb, task.png_compression))
+            rows["tiling"].append(plan.tiling)
+            rows["geometry"].append(polygon_wkb(lon, lat))
+    result.table = pa.table(rows, schema=TILES_SCHEMA)
+    return result
+
+
+def chunk_tasks(plan: ScenePlan, chunk: int, **thresholds) -> list[ChunkTask]:  # noqa: ANN003
+    """Split a scene's windows into tasks of ``chunk`` tiles."""
+    w = plan.windows
+    return [ChunkTask(plan, w[i : i + chunk], **thresholds) for i in range(0, len(w), chunk)]
