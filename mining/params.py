@@ -71,7 +71,9 @@ class TileParams:
     max_saturated: float = option(
         0.6, "drop tiles with more than this fraction of near-white pixels (cloud, glare)"
     )
-    png_compression: int = option(6, "PNG zlib level 0-9 (speed vs size; pixels unchanged)")
+    png_compression: int = option(
+        1, "PNG zlib level 0-9: 1 is ~3x faster than 6 for ~10% larger tiles; pixels unchanged"
+    )
     chunk: int = option(8, "tiles per Dask task")
 
     def __post_init__(self) -> None:

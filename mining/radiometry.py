@@ -20,11 +20,14 @@ class Stretch:
 
     def apply(self, data: np.ndarray) -> np.ndarray:
         """Map a (3, h, w) array to uint8. NaNs become 0."""
-        lo = np.asarray(self.lo, dtype=np.float64)[:, None, None]
-        gain = np.asarray(self.gain, dtype=np.float64)[:, None, None]
-        out = (data.astype(np.float64) - lo) * gain
-        out = np.nan_to_num(out, nan=0.0, posinf=255.0, neginf=0.0)
-        return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+        if self == IDENTITY and data.dtype == np.uint8:
+            return data.copy()
+        lo = np.asarray(self.lo, dtype=np.float32)[:, None, None]
+        gain = np.asarray(self.gain, dtype=np.float32)[:, None, None]
+        out = (data.astype(np.float32) - lo) * gain
+        np.nan_to_num(out, copy=False, nan=0.0, posinf=255.0, neginf=0.0)
+        np.rint(out, out=out)
+        return np.clip(out, 0, 255).astype(np.uint8)
 
 
 IDENTITY = Stretch(lo=(0.0, 0.0, 0.0), gain=(1.0, 1.0, 1.0), how="8-bit pass-through")

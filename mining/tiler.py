@@ -46,11 +46,13 @@ def drop_reason(rgb: np.ndarray, valid: np.ndarray, task: ChunkTask) -> str | No
     """Why a tile (uint8 (3, h, w) and its validity) is dropped, or None to keep it."""
     if valid.mean() < task.min_valid:
         return "low_valid"
-    pix = rgb[:, valid].astype(np.float32)
-    luminance = 0.299 * pix[0] + 0.587 * pix[1] + 0.114 * pix[2]
+    if not valid.any():
+        return "uniform"
+    r, g, b = rgb.astype(np.float32)
+    luminance = (0.299 * r + 0.587 * g + 0.114 * b)[valid]
     if luminance.std() < task.min_std:
         return "uniform"
-    if np.all(pix >= WHITE, axis=0).mean() > task.max_saturated:
+    if (rgb.min(axis=0) >= WHITE)[valid].mean() > task.max_saturated:
         return "saturated"
     return None
 

@@ -55,7 +55,7 @@ def test_shift_rule_covers_every_pixel_with_full_tiles(n, win, step):
     axis = axis_offsets(n, win, step, "shift")
     covered = np.zeros(n, bool)
     for off in axis.offsets:
-        assert 0 <= off and off + win <= n
+        assert off >= 0 and off + win <= n
         covered[off : off + win] = True
     assert covered.all() and axis.lost == 0
 

@@ -1,0 +1,73 @@
+# blindpairs: `make demo` runs the pipeline on built-in example scenes, `make test` runs the tests.
+# Stage targets take WORKSPACE=, SCENES=, CONFIG= (and ENCODERS=, MODEL= where they apply).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BP := $(VENV)/bin/blindpairs
+# faiss build: gpu where an NVIDIA GPU answers, cpu otherwise (never both)
+FAISS ?= $(shell nvidia-smi -L >/dev/null 2>&1 && echo gpu || echo cpu)
+WORKSPACE ?= workspace
+SCENES ?=
+CONFIG ?=
+ENCODERS ?= tiny
+MODEL ?= random
+PYTEST_ARGS ?=
+CONFIG_FLAG := $(if $(CONFIG),--config $(CONFIG),)
+DEMO_WS ?= demo-workspace
+
+.PHONY: help install test test-slow test-all lint demo tiles embeddings pairs export ingest evaluate report benchmark clean-demo
+
+help:  ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e ".[dev,annotation,$(FAISS)]"
+	touch $@
+
+install: $(VENV)/.installed  ## create .venv and install blindpairs with dev tools (FAISS=cpu|gpu)
+
+test: install  ## run the fast test suite
+	$(VENV)/bin/pytest -m "not slow" $(PYTEST_ARGS)
+
+test-slow: install  ## run only the slow tests
+	$(VENV)/bin/pytest -m slow $(PYTEST_ARGS) || [ $$? -eq 5 ]
+
+test-all: install  ## run every test
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: install  ## ruff lint and format check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+demo: install  ## the whole pipeline on the built-in example scenes (ENCODERS=tiny|small|paper)
+	$(BP) example-scenes $(DEMO_WS)/scenes
+	$(MAKE) --no-print-directory benchmark WORKSPACE=$(DEMO_WS) SCENES=$(DEMO_WS)/scenes \
+		CONFIG=$(or $(CONFIG),examples/demo.yaml)
+
+tiles: install  ## tile SCENES into WORKSPACE/tiles
+	$(BP) tile $(SCENES) --workspace $(WORKSPACE) $(CONFIG_FLAG)
+
+embeddings: install  ## embed new tiles with CLIP and DINOv2 (ENCODERS=tiny|small|paper)
+	$(BP) embed --workspace $(WORKSPACE) $(CONFIG_FLAG) --encoders $(ENCODERS)
+
+pairs: install  ## mine CLIP-blind pairs
+	$(BP) mine --workspace $(WORKSPACE) $(CONFIG_FLAG) --encoders $(ENCODERS)
+
+export: install  ## export candidate pairs for Label Studio
+	$(BP) export --workspace $(WORKSPACE) $(CONFIG_FLAG)
+
+ingest: install  ## ingest finished annotations and publish WORKSPACE/benchmark
+	$(BP) ingest --workspace $(WORKSPACE) $(CONFIG_FLAG)
+
+evaluate: install  ## score MODEL on the benchmark
+	$(BP) evaluate --workspace $(WORKSPACE) $(CONFIG_FLAG) --model $(MODEL)
+
+report: install  ## render WORKSPACE/reports/index.html
+	$(BP) report --workspace $(WORKSPACE) $(CONFIG_FLAG)
+
+benchmark: tiles embeddings pairs export  ## tile, embed, mine and export in one go
+
+clean-demo:  ## remove the demo workspace
+	rm -rf $(DEMO_WS)
