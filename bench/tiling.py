@@ -84,6 +84,15 @@ def blindpairs(path: str, size: int, workspace: str, workers: int) -> dict:
     }
 
 
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process (VmHWM; unlike ru_maxrss it is not
+    inherited from the parent across fork/exec)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def _child(kind: str, *args: str) -> dict:
     out = subprocess.run(
         [sys.executable, __file__, "--child", kind, *args],
@@ -110,7 +119,7 @@ def main() -> None:
             if kind == "baseline"
             else blindpairs(rest[0], int(rest[1]), rest[2], int(rest[3]))
         )
-        res["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        res["peak_rss_mb"] = peak_rss_mb()
         print(json.dumps(res))
         return
     import os
