@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from blindpairs.commands import Command, add_compute_options, record_params, stage_params
 from blindpairs.config import add_options
@@ -17,6 +18,11 @@ def _tile_args(p: argparse.ArgumentParser) -> None:
         ".txt files listing them; default: the 'scenes' list of the config file's tile section",
     )
     p.add_argument("--force", action="store_true", help="re-tile every scene, changed or not")
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="exit 1 when any scene failed (default: only when no scene could be tiled)",
+    )
     add_options(p, TileParams)
     add_compute_options(p)
 
@@ -46,8 +52,9 @@ def _tile(args: argparse.Namespace) -> int:
     )
     record_params(args, "tile", params)
     for line in summary.lines():
-        print(f"tile: {line}")
-    return 1 if summary.failed else 0
+        print(f"tile: {line}", file=sys.stderr if line.startswith("FAILED") else sys.stdout)
+    nothing_good = not (summary.new or summary.changed or summary.unchanged)
+    return 1 if summary.failed and (args.strict or nothing_good) else 0
 
 
 def _example_args(p: argparse.ArgumentParser) -> None:

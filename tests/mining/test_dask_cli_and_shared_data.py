@@ -141,3 +141,16 @@ def test_every_shared_scene_tiles_with_sane_footprints(tmp_path):
     # the float64 SpaceNet scene, far outside 0..255, is stretched
     sn = rows(tmp_path / "ws", "spacenet6_rotterdam_ms_1m")
     assert np.mean([pixels(r).mean() for r in sn]) > 30
+
+
+def test_exit_code_reports_failures_without_stopping_a_pipeline(
+    tmp_path, raster, scenes_dir, capsys
+):
+    good = raster("good.tif")
+    bad = scenes_dir / "bad.tif"
+    bad.write_text("nope")
+    ws = str(tmp_path / "ws")
+    assert main(["tile", str(good), str(bad), "-w", ws, "-q", "--size", "64"]) == 0
+    assert f"FAILED {bad}" in capsys.readouterr().err
+    assert main(["tile", str(good), str(bad), "-w", ws, "-q", "--size", "64", "--strict"]) == 1
+    assert main(["tile", str(bad), "-w", str(tmp_path / "ws2"), "-q"]) == 1
