@@ -61,8 +61,8 @@ export: install  ## export candidate pairs for Label Studio
 ingest: install  ## ingest finished annotations and publish WORKSPACE/benchmark
 	$(BP) ingest --workspace $(WORKSPACE) $(CONFIG_FLAG)
 
-evaluate: install  ## score MODEL on the benchmark
-	$(BP) evaluate --workspace $(WORKSPACE) $(CONFIG_FLAG) --model $(MODEL)
+evaluate: install  ## score MODEL (comma-separated ids, e.g. random,clip:clip-tiny-random) on the benchmark
+	$(BP) evaluate --workspace $(WORKSPACE) $(CONFIG_FLAG) --models $(MODEL)
 
 report: install  ## render WORKSPACE/reports/index.html
 	$(BP) report --workspace $(WORKSPACE) $(CONFIG_FLAG)

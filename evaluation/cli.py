@@ -1,6 +1,122 @@
+"""``blindpairs evaluate``: score models on the benchmark; ``report`` is still to come."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from blindpairs.commands import Command, record_params, stage_params
+from blindpairs.config import add_options
+from blindpairs.errors import ConfigError
 from blindpairs.placeholder import not_implemented
+from blindpairs.workspace import Workspace
+from evaluation.params import EvaluateParams
+
+log = logging.getLogger("evaluation")
+
+STAGE = "evaluate"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_options(parser, EvaluateParams)
+
+
+def check(params: EvaluateParams) -> None:
+    """Fail fast on options that cannot work, before any model is loaded or asked."""
+    from evaluation.backends import split_id
+
+    if not params.models:
+        raise ConfigError(
+            "no model given: pass --models ID[,ID...] (e.g. random, clip:<encoder_id>, "
+            "openai:gpt-4o) or set 'models' in the evaluate section of the config"
+        )
+    for model_id in params.models:
+        split_id(model_id)
+    if params.judge:
+        split_id(params.judge)
+    if params.run_name and len(params.models) > 1:
+        raise ConfigError("--run-name names one model's results; give one model per run with it")
+    if len(set(params.models)) != len(params.models):
+        raise ConfigError(f"--models lists a model twice: {','.join(params.models)}")
+
+
+def run(args: argparse.Namespace) -> int:
+    from evaluation.backends import default_run_name
+    from evaluation.backends.base import BackendFatal
+    from evaluation.evaluate import evaluate_model
+    from evaluation.leaderboard import write_leaderboard
+    from evaluation.loaders import load_benchmark
+
+    params = stage_params(args, STAGE, EvaluateParams)
+    check(params)
+    ws = Workspace(args.workspace)
+    bench = load_benchmark(
+        Path(params.benchmark) if params.benchmark else ws.benchmark, params.benchmark_format
+    )
+    for ref, problem in bench.problems:
+        log.warning("%s: %s: item skipped", ref, problem)
+    runs = []
+    for model_id in params.models:
+        name = params.run_name or default_run_name(model_id, params)
+        try:
+            runs.append(evaluate_model(ws, bench, model_id, params, name, quiet=args.quiet))
+        except BackendFatal as exc:
+            log.error("%s: stopped: %s (answers so far are cached)", model_id, exc)
+            from evaluation.evaluate import ModelRun
+
+            runs.append(ModelRun(model_id, name, "failed", error=str(exc)))
+    rows = write_leaderboard(ws.evaluation)
+    record_params(args, STAGE, params)
+    _summary(runs, bench, len(rows), ws)
+    return 1 if any(r.status == "failed" for r in runs) else 0
+
+
+def _summary(runs: list, bench: object, n_leaderboard: int, ws: Workspace) -> None:
+    out = sys.stdout
+    for r in runs:
+        if r.status == "failed":
+            print(f"{r.run}: failed: {r.error}", file=out)
+            continue
+        s = r.scores or {}
+        pair, question = s.get("pair_accuracy", {}), s.get("question_accuracy", {})
+        note = " (up to date, skipped)" if r.status == "up to date" else ""
+        print(
+            f"{r.run}{note}: pair acc {_pct(pair.get('accuracy'))} "
+            f"({pair.get('correct')}/{pair.get('total')}), question acc "
+            f"{_pct(question.get('accuracy'))}, unparsed {s.get('unparsed')}, failed "
+            f"{s.get('failed')}",
+            file=out,
+        )
+    done = sum(r.status == "done" for r in runs)
+    skipped = sum(r.status == "up to date" for r in runs)
+    failed = sum(r.status == "failed" for r in runs)
+    problems = len(getattr(bench, "problems", ()))
+    print(
+        f"evaluate: {done} done, {skipped} skipped as up to date, {failed} failed; "
+        f"{problems} benchmark row(s) unusable; leaderboard of {n_leaderboard} run(s) in "
+        f"{ws.evaluation / 'leaderboard.md'}",
+        file=out,
+    )
+
+
+def _pct(x: object) -> str:
+    return "n/a" if x is None else f"{100 * float(x):.1f}%"  # type: ignore[arg-type]
+
 
 COMMANDS = [
-    not_implemented("evaluate", "score MLLMs on the benchmark (MMVP pair accuracy)", "issue 6"),
+    Command(
+        name=STAGE,
+        help="score MLLMs on the benchmark (MMVP pair accuracy) and update the leaderboard",
+        add_arguments=add_arguments,
+        run=run,
+        description=(
+            "Ask each model every benchmark question (cached, retried, in parallel), parse "
+            "the answers, and write <ws>/evaluation/<run>/{responses.jsonl,scores.json} and "
+            "<ws>/evaluation/leaderboard.{csv,md}. Pair accuracy follows MMVP: items 2k-1 "
+            "and 2k form a pair, right only when both are right."
+        ),
+    ),
     not_implemented("report", "render the static HTML report", "issue 7"),
 ]

@@ -1,0 +1,167 @@
+"""A small OpenAI-compatible chat-completions client on the standard library.
+
+Retries with exponential backoff and jitter on 429, 408, 5xx, timeouts and
+dropped connections, honouring ``Retry-After``. The API key only ever goes
+into the ``Authorization`` header; every message that leaves this module
+passes through :class:`Redactor` first.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import http.client
+import json
+import logging
+import random
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from typing import Any
+
+from evaluation.backends.base import BackendFatal, BackendItemError
+
+log = logging.getLogger(__name__)
+
+RETRY_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
+FATAL_STATUS = frozenset({401, 403})
+
+
+class Redactor:
+    """Replaces every secret it knows with ``***``."""
+
+    def __init__(self, *secrets: str | None) -> None:
+        self._secrets = tuple(s for s in secrets if s)
+
+    def __call__(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how long to wait between tries."""
+
+    max_retries: int = 5
+    backoff_base_s: float = 1.0
+    backoff_max_s: float = 60.0
+
+    def delay(self, attempt: int, retry_after: float | None, rng: random.Random) -> float:
+        """Seconds to wait after failed try number ``attempt`` (1-based)."""
+        if retry_after is not None:
+            return min(max(retry_after, 0.0), self.backoff_max_s)
+        full = min(self.backoff_max_s, self.backoff_base_s * 2 ** (attempt - 1))
+        return full * rng.uniform(0.5, 1.0)
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """``Retry-After`` as seconds: a number or an HTTP date; None when absent or bad."""
+    if not value:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+class _Retryable(Exception):
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class ChatClient:
+    """POST ``{base_url}/chat/completions`` with retries; returns the reply text."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str | None,
+        timeout_s: float,
+        policy: RetryPolicy,
+        seed: int | None = None,
+    ) -> None:
+        self.url = base_url.rstrip("/") + "/chat/completions"
+        self._api_key = api_key
+        self.timeout_s = timeout_s
+        self.policy = policy
+        self.redact = Redactor(api_key)
+        self._rng = random.Random(seed)
+
+    def _headers(self) -> dict[str, str]:
+        headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        if self._api_key:
+            headers["Authorization"] = f"Bearer {self._api_key}"
+        return headers
+
+    def _post_once(self, body: bytes) -> str:
+        request = urllib.request.Request(self.url, data=body, headers=self._headers())
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout_s) as resp:
+                raw = resp.read()
+        except urllib.error.HTTPError as exc:
+            detail = _error_detail(exc)
+            message = f"HTTP {exc.code} from {self.url}: {detail}"
+            if exc.code in RETRY_STATUS:
+                retry_after = parse_retry_after(exc.headers.get("Retry-After"))
+                raise _Retryable(message, retry_after) from None
+            if exc.code in FATAL_STATUS:
+                raise BackendFatal(self.redact(message + " (check the API key)")) from None
+            raise BackendItemError(self.redact(message)) from None
+        except urllib.error.URLError as exc:
+            raise _Retryable(f"cannot reach {self.url}: {exc.reason}") from None
+        except TimeoutError:  # socket.timeout is TimeoutError since Python 3.10
+            raise _Retryable(f"no reply from {self.url} within {self.timeout_s:g} s") from None
+        except (ConnectionError, http.client.HTTPException) as exc:
+            raise _Retryable(f"connection to {self.url} failed: {type(exc).__name__}") from None
+        return _reply_text(raw)
+
+    def complete(self, payload: dict[str, Any]) -> tuple[str, int, float]:
+        """Send ``payload``; return ``(text, attempts, seconds)`` or raise BackendItemError."""
+        body = json.dumps(payload).encode("utf-8")
+        start = time.monotonic()
+        attempts = 0
+        while True:
+            attempts += 1
+            try:
+                text = self._post_once(body)
+                return text, attempts, time.monotonic() - start
+            except _Retryable as exc:
+                message = self.redact(str(exc))
+                if attempts > self.policy.max_retries:
+                    raise BackendItemError(f"{message} (gave up after {attempts} tries)") from None
+                wait = self.policy.delay(attempts, exc.retry_after, self._rng)
+                log.debug("try %d failed (%s); retrying in %.2f s", attempts, message, wait)
+                time.sleep(wait)
+
+
+def _error_detail(exc: urllib.error.HTTPError) -> str:
+    try:
+        raw = exc.read(2000)
+    except Exception:  # the body of an error reply is a courtesy
+        return exc.reason or ""
+    try:
+        err = json.loads(raw).get("error")
+        if isinstance(err, dict):
+            return str(err.get("message", ""))[:300]
+        return str(err)[:300]
+    except (ValueError, AttributeError):
+        return raw.decode("utf-8", "replace")[:300]
+
+
+def _reply_text(raw: bytes) -> str:
+    """The first choice's message content; a malformed body is retried."""
+    try:
+        data = json.loads(raw)
+        content = data["choices"][0]["message"]["content"]
+    except (ValueError, KeyError, IndexError, TypeError):
+        raise _Retryable(f"malformed chat-completions reply: {raw[:200]!r}") from None
+    if isinstance(content, list):  # some servers return content parts
+        content = "".join(p.get("text", "") for p in content if isinstance(p, dict))
+    return str(content or "")

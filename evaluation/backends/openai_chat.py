@@ -1,0 +1,82 @@
+"""``openai:<model>``: any OpenAI-compatible chat-completions endpoint.
+
+Works with OpenAI, vLLM, SGLang, Ollama, LM Studio and llama.cpp's server.
+Images go as base64 data URLs in the user message.
+"""
+
+from __future__ import annotations
+
+import base64
+from urllib.parse import urlparse
+
+from blindpairs.errors import ConfigError
+from blindpairs.workspace import safe_name
+from evaluation.backends.base import Query, Reply
+from evaluation.backends.http import ChatClient, RetryPolicy
+from evaluation.params import EvaluateParams
+from evaluation.rows import sniff_mime
+
+
+def data_url(image: bytes) -> str:
+    """``data:image/png;base64,...`` for encoded image bytes."""
+    mime = sniff_mime(image) or "image/png"
+    return f"data:{mime};base64,{base64.b64encode(image).decode('ascii')}"
+
+
+def make_client(params: EvaluateParams, what: str) -> ChatClient:
+    """A chat client from the params; fails fast when api.openai.com is used without a key."""
+    base_url = params.resolved_base_url()
+    parsed = urlparse(base_url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise ConfigError(f"{what}: base URL {base_url!r} is not an http(s) URL; set --base-url")
+    key = params.api_key()
+    if key is None and parsed.hostname == "api.openai.com":
+        raise ConfigError(
+            f"{what}: no API key: set ${params.api_key_env} (or name another variable with "
+            "--api-key-env), or point --base-url at a server that needs none"
+        )
+    policy = RetryPolicy(params.max_retries, params.backoff_base_s, params.backoff_max_s)
+    return ChatClient(base_url, key, params.timeout_s, policy, seed=params.seed)
+
+
+class OpenAIChatBackend:
+    """Asks one model on a chat-completions endpoint, ``concurrency`` requests at a time."""
+
+    random_weights = False
+    cacheable = True
+
+    def __init__(self, model: str, params: EvaluateParams) -> None:
+        self.id = f"openai:{model}"
+        self.model = model
+        # generation settings are part of the model's identity in the cache
+        self.cache_id = f"{self.id}|max_tokens={params.max_tokens}|T={params.temperature:g}"
+        self.slug = slug(model, params)
+        self.concurrency = params.concurrency
+        self.max_tokens = params.max_tokens
+        self.temperature = params.temperature
+        self.client = make_client(params, self.id)
+
+    def answer(self, query: Query) -> Reply:
+        content = [
+            {"type": "text", "text": query.prompt},
+            {"type": "image_url", "image_url": {"url": data_url(query.item.image)}},
+        ]
+        payload = {
+            "model": self.model,
+            "messages": [{"role": "user", "content": content}],
+            "max_tokens": self.max_tokens,
+            "temperature": self.temperature,
+        }
+        text, attempts, seconds = self.client.complete(payload)
+        return Reply(text=text, latency_s=seconds, attempts=attempts)
+
+    def close(self) -> None:
+        pass
+
+
+def slug(arg: str, params: EvaluateParams) -> str:
+    return safe_name(f"openai:{arg}")
+
+
+def create(arg: str, params: EvaluateParams) -> OpenAIChatBackend:
+    return OpenAIChatBackend(arg, params)

@@ -1,0 +1,285 @@
+"""Evaluate one model on a loaded benchmark: ask, parse, judge, score, write outputs.
+
+Outputs in ``<ws>/evaluation/<run>/``: ``cache.jsonl`` (every paid-for answer,
+append-only), ``judge_cache.jsonl``, ``responses.jsonl`` (one row per asked
+question) and ``scores.json`` (written last: its presence marks a finished
+run, and its ``signature`` lets a re-run with nothing new skip).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from blindpairs import atomic
+from blindpairs.config import to_dict
+from blindpairs.workspace import Workspace
+from evaluation.backends import create_backend, source_digest
+from evaluation.backends.base import Backend, Query, Reply
+from evaluation.backends.http import Redactor
+from evaluation.cache import ResponseCache, cache_key
+from evaluation.items import BenchItem, LoadedBenchmark
+from evaluation.judge import JUDGE_VERSION, Judge, judge_prompt, read_verdict
+from evaluation.metrics import Outcome, compute_scores
+from evaluation.params import EvaluateParams
+from evaluation.parsing import parse_answer
+from evaluation.prompts import PromptTemplate, get_template
+from evaluation.runner import Result, run_tasks
+
+log = logging.getLogger(__name__)
+
+# Params that change what is asked or how it is scored (the rest only change how).
+SCORING_PARAMS = (
+    "prompt",
+    "swap_options",
+    "limit",
+    "judge",
+    "judge_mode",
+    "seed",
+    "clip_text",
+    "max_tokens",
+    "temperature",
+)
+
+
+@dataclass(frozen=True)
+class ModelRun:
+    """What happened to one model."""
+
+    model: str
+    run: str
+    status: str  # "done", "up to date" or "failed"
+    scores: dict[str, Any] | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Asked:
+    """One question as asked: the item as shown, its variant, prompt and cache key."""
+
+    item: BenchItem
+    shown: BenchItem
+    variant: str
+    prompt: str
+    key: str
+
+
+def signature(model_id: str, params: EvaluateParams, bench: LoadedBenchmark) -> str:
+    """What decides the scores of a run; equal signatures mean nothing to redo."""
+    settings = {k: v for k, v in to_dict(params).items() if k in SCORING_PARAMS}
+    blob = json.dumps(
+        [model_id, source_digest(model_id), settings, bench.fingerprint()], sort_keys=True
+    )
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def up_to_date(scores_path: Path, sig: str) -> dict[str, Any] | None:
+    """The earlier scores when they are complete and have signature ``sig``."""
+    try:
+        scores = json.loads(scores_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return scores if scores.get("signature") == sig and scores.get("complete") else None
+
+
+def plan(
+    backend: Backend, template: PromptTemplate, items: list[BenchItem], swap: bool
+) -> list[Asked]:
+    """Every question to ask: each item, and each item with swapped options when ``swap``."""
+    variants = ("original", "swapped") if swap else ("original",)
+    asked = []
+    for it in items:
+        for variant in variants:
+            shown = it if variant == "original" else it.swapped()
+            prompt = template.render(shown)
+            key = cache_key(backend.cache_id, template.version, prompt, it.image_hash)
+            asked.append(Asked(it, shown, variant, prompt, key))
+    return asked
+
+
+def ask(
+    backend: Backend, asked: list[Asked], cache: ResponseCache | None, redact: Redactor, quiet: bool
+) -> dict[str, Result]:
+    tasks, meta = {}, {}
+    for a in asked:
+        if a.key not in tasks:
+            query = Query(a.shown, a.prompt, a.variant)
+            tasks[a.key] = functools.partial(backend.answer, query)
+            meta[a.key] = {
+                "model": backend.cache_id,
+                "prompt": a.prompt,
+                "index": a.item.index,
+                "image_sha256": a.item.image_hash,
+            }
+    return run_tasks(
+        tasks,
+        cache=cache,
+        meta=meta,
+        concurrency=backend.concurrency,
+        redact=redact,
+        desc=f"evaluate {backend.id}",
+        quiet=quiet,
+    )
+
+
+def judge_all(
+    judge: Judge,
+    asked: list[Asked],
+    results: dict[str, Result],
+    mode: str,
+    labels: tuple[str, str],
+    cache: ResponseCache,
+    redact: Redactor,
+    quiet: bool,
+) -> dict[str, tuple[str, Result]]:
+    """Judge verdicts by the asked question's cache key: ``(judge question, result)``."""
+    questions: dict[str, str] = {}
+    for a in asked:
+        text = results[a.key].text
+        if text is None or (mode == "unparsed" and parse_answer(text, a.shown)[0] is not None):
+            continue
+        option = a.shown.option_a if a.shown.answer == "a" else a.shown.option_b
+        label = labels[0] if a.shown.answer == "a" else labels[1]
+        questions[a.key] = judge_prompt(a.prompt, f"{label} {option}", text)
+    keys = {k: cache_key(judge.cache_id, JUDGE_VERSION, q, "") for k, q in questions.items()}
+    tasks = {keys[k]: functools.partial(_grade, judge, q) for k, q in questions.items()}
+    meta = {keys[k]: {"model": judge.cache_id, "prompt": q} for k, q in questions.items()}
+    verdicts = run_tasks(
+        tasks,
+        cache=cache,
+        meta=meta,
+        concurrency=judge.concurrency,
+        redact=redact,
+        desc=f"judge {judge.id}",
+        quiet=quiet,
+    )
+    return {k: (questions[k], verdicts[keys[k]]) for k in questions}
+
+
+def _grade(judge: Judge, question: str) -> Reply:
+    verdict = judge.grade(question)
+    return Reply(text=verdict.reply)
+
+
+def outcome_row(
+    a: Asked,
+    result: Result,
+    backend: Backend,
+    template: PromptTemplate,
+    verdict: tuple[str, Result] | None,
+    mode: str,
+) -> tuple[Outcome, dict[str, Any]]:
+    """Score one asked question; return its outcome and its responses.jsonl row."""
+    parsed, rule = parse_answer(result.text, a.shown)
+    correct = parsed == a.shown.answer
+    judged = None
+    if verdict is not None and verdict[1].text is not None:
+        judged = read_verdict(verdict[1].text)
+        if mode == "all" or parsed is None:
+            correct = judged is True
+    row = {
+        "index": a.item.index,
+        "model": backend.id,
+        "prompt_version": template.version,
+        "prompt": a.prompt,
+        "response": result.text,
+        "parsed": parsed,
+        "correct": bool(correct),
+        "variant": a.variant,
+        "answer": a.shown.answer,
+        "pair_id": a.item.pair_id,
+        "category": a.item.category,
+        "parse_rule": rule,
+        "error": result.error,
+        "latency_s": result.latency_s,
+        "attempts": result.attempts,
+        "cached": result.cached,
+    }
+    if verdict is not None:
+        row["judge_reply"] = verdict[1].text
+        row["judge_verdict"] = judged
+        row["judge_error"] = verdict[1].error
+    if result.extra:
+        row["extra"] = result.extra
+    return Outcome(parsed, bool(correct), failed=result.error is not None), row
+
+
+def evaluate_model(
+    ws: Workspace,
+    bench: LoadedBenchmark,
+    model_id: str,
+    params: EvaluateParams,
+    run: str,
+    quiet: bool = False,
+) -> ModelRun:
+    """Evaluate ``model_id`` into ``<ws>/evaluation/<run>/`` (skips when up to date)."""
+    out_dir = ws.evaluation / run
+    sig = signature(model_id, params, bench)
+    if not params.force:
+        earlier = up_to_date(out_dir / "scores.json", sig)
+        if earlier is not None:
+            return ModelRun(model_id, run, "up to date", earlier)
+    items = list(bench.items[: params.limit] if params.limit else bench.items)
+    template = get_template(params.prompt)
+    redact = Redactor(params.api_key())
+    backend = create_backend(model_id, params)
+    judge = Judge(params.judge, params) if params.judge else None
+    atomic.clean_stale_temporaries(out_dir)
+    started = time.time()
+    try:
+        asked = plan(backend, template, items, params.swap_options)
+        cache = ResponseCache(out_dir / "cache.jsonl") if backend.cacheable else None
+        results = ask(backend, asked, cache, redact, quiet)
+        verdicts = (
+            judge_all(
+                judge,
+                asked,
+                results,
+                params.judge_mode,
+                template.labels,
+                ResponseCache(out_dir / "judge_cache.jsonl"),
+                redact,
+                quiet,
+            )
+            if judge
+            else {}
+        )
+    finally:
+        backend.close()
+    outcomes, rows = {}, []
+    for a in asked:
+        outcome, row = outcome_row(
+            a, results[a.key], backend, template, verdicts.get(a.key), params.judge_mode
+        )
+        outcomes[(a.item.index, a.variant)] = outcome
+        rows.append(row)
+    variants = ("original", "swapped") if params.swap_options else ("original",)
+    scores = compute_scores(items, outcomes, variants)
+    scores.update(
+        model=backend.id,
+        run=run,
+        prompt_version=template.version,
+        prompt_template=template.text,
+        swap_options=params.swap_options,
+        judge=params.judge or None,
+        judge_mode=params.judge_mode if params.judge else None,
+        judge_version=JUDGE_VERSION if params.judge else None,
+        random_weights=backend.random_weights,
+        benchmark=bench.source,
+        benchmark_format=bench.format,
+        benchmark_fingerprint=bench.fingerprint(),
+        benchmark_problems=[{"row": r, "problem": p} for r, p in bench.problems],
+        signature=sig,
+        seconds=round(time.time() - started, 3),
+        paid_questions=sum(1 for r in results.values() if not r.cached and r.error is None),
+    )
+    text = "".join(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in rows)
+    atomic.write_text(out_dir / "responses.jsonl", redact(text))
+    atomic.write_json(out_dir / "scores.json", scores)
+    return ModelRun(model_id, run, "done", scores)

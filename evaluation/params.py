@@ -1,0 +1,128 @@
+"""Options of ``blindpairs evaluate`` (CLI flags and the ``evaluate:`` config section)."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from blindpairs.config import option
+from evaluation.loaders import FORMATS
+from evaluation.prompts import DEFAULT_TEMPLATE, TEMPLATES
+
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def model_list(value: Any) -> tuple[str, ...]:
+    """Parse ``"openai:gpt-4o,random"`` or a YAML list into model ids."""
+    items = value.split(",") if isinstance(value, str) else list(value)
+    return tuple(str(v).strip() for v in items if str(v).strip())
+
+
+def env_name(value: Any) -> str:
+    """An environment variable name (the key itself is never an option)."""
+    text = str(value).strip()
+    if not _ENV_NAME.match(text):
+        raise ValueError(
+            f"expected an environment variable name such as OPENAI_API_KEY, not {text!r}"
+        )
+    return text
+
+
+def positive(kind: type) -> Any:
+    def parse(value: Any) -> Any:
+        number = kind(value)
+        if number <= 0:
+            raise ValueError(f"expected a number > 0, got {value!r}")
+        return number
+
+    return parse
+
+
+def non_negative(kind: type) -> Any:
+    def parse(value: Any) -> Any:
+        number = kind(value)
+        if number < 0:
+            raise ValueError(f"expected a number >= 0, got {value!r}")
+        return number
+
+    return parse
+
+
+@dataclass(frozen=True)
+class EvaluateParams:
+    """Everything that decides what ``evaluate`` asks and how it scores."""
+
+    models: tuple[str, ...] = option(
+        (),
+        "models to score, comma-separated: openai:<model>, hf:<model_id>, "
+        "predictions:<file>, clip:<encoder_id>, random",
+        parse=model_list,
+        metavar="ID[,ID...]",
+    )
+    benchmark: str = option(
+        "", "benchmark to score (default: <workspace>/benchmark)", metavar="PATH"
+    )
+    benchmark_format: str = option("auto", "benchmark format", choices=FORMATS)
+    prompt: str = option(DEFAULT_TEMPLATE, "prompt template version", choices=tuple(TEMPLATES))
+    swap_options: bool = option(
+        False, "ask each question again with options swapped; right only when both are right"
+    )
+    limit: int = option(0, "score only the first N items (0: all)", parse=non_negative(int))
+    run_name: str = option(
+        "", "result folder and leaderboard name (default: from the model id)", metavar="NAME"
+    )
+    force: bool = option(False, "re-score even when scores are up to date (the cache is kept)")
+    # openai-compatible endpoints
+    base_url: str = option(
+        "",
+        "chat-completions base URL (default: $OPENAI_BASE_URL or api.openai.com/v1)",
+        metavar="URL",
+    )
+    api_key_env: str = option(
+        "OPENAI_API_KEY",
+        "environment variable that holds the API key",
+        parse=env_name,
+        metavar="NAME",
+    )
+    concurrency: int = option(8, "requests in flight at once", parse=positive(int))
+    timeout_s: float = option(60.0, "seconds to wait for one reply", parse=positive(float))
+    max_retries: int = option(5, "retries on 429/5xx/timeouts", parse=non_negative(int))
+    backoff_base_s: float = option(
+        1.0, "first retry delay (doubles each try, with jitter)", parse=non_negative(float)
+    )
+    backoff_max_s: float = option(
+        60.0, "longest retry delay (also caps Retry-After)", parse=non_negative(float)
+    )
+    max_tokens: int = option(256, "longest reply in tokens", parse=positive(int))
+    temperature: float = option(0.0, "sampling temperature", parse=non_negative(float))
+    # judge, baselines, local models
+    judge: str = option(
+        "",
+        "openai:<model> that grades replies with MMVP's yes/no protocol (default: none)",
+        metavar="ID",
+    )
+    judge_mode: str = option(
+        "unparsed",
+        "judge every reply (MMVP) or only those the parser cannot read",
+        choices=("unparsed", "all"),
+    )
+    seed: int = option(0, "seed of the random baseline and of retry jitter")
+    clip_text: str = option(
+        "{question} {option}",
+        "text scored against the image per option by clip:<encoder>",
+        metavar="TEMPLATE",
+    )
+    device: str = option(
+        "auto",
+        "device of local models (hf:, clip:): auto, cpu, cuda",
+        choices=("auto", "cpu", "cuda"),
+    )
+
+    def api_key(self) -> str | None:
+        """The API key from the environment (never stored in params or outputs)."""
+        return os.environ.get(self.api_key_env) or None
+
+    def resolved_base_url(self) -> str:
+        return self.base_url or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1"

@@ -1,0 +1,27 @@
+"""Snapshot of every prompt template: changing a text in place must fail here.
+
+To change a wording, add a new version (e.g. ``mmvp-v2``) instead, so cached
+answers and published scores of the old one stay meaningful.
+"""
+
+from __future__ import annotations
+
+from evaluation.items import BenchItem
+from evaluation.prompts import DEFAULT_TEMPLATE, TEMPLATES
+
+ITEM = BenchItem(1, b"", "Is the door open?", "Open", "Closed", "a")
+
+SNAPSHOT = {
+    "mmvp-v1": "Is the door open? (a) Open (b) Closed",
+    "letter-v1": "Is the door open?\nA. Open\nB. Closed\n"
+    "Answer with the option's letter from the given choices directly.",
+}
+
+
+def test_templates_match_their_snapshot() -> None:
+    assert {v: t.render(ITEM) for v, t in TEMPLATES.items()} == SNAPSHOT
+
+
+def test_default_is_the_mmvp_form() -> None:
+    assert DEFAULT_TEMPLATE == "mmvp-v1"
+    assert all(t.version == v for v, t in TEMPLATES.items())
