@@ -48,7 +48,7 @@ def dask_client(
     else:
         cluster_kw = {"n_workers": 1, "threads_per_worker": n, "processes": False}
     with (
-        LocalCluster(dashboard_address=None, **cluster_kw) as cluster,
+        LocalCluster(dashboard_address=":0", **cluster_kw) as cluster,
         Client(cluster) as client,
     ):
         yield client

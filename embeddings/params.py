@@ -1,0 +1,114 @@
+"""Options of the embed stage (flags, ``embed:`` config section, resolved config)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from blindpairs.config import option
+from embeddings.device import COMPUTE_DTYPES, parse_device
+from embeddings.dinov2 import POOLINGS
+from embeddings.store import STORAGE_TYPES
+
+NONE = "none"
+
+
+def positive_int(value: Any) -> int:
+    number = int(value)
+    if number < 1:
+        raise ValueError(f"expected a positive integer, got {value!r}")
+    return number
+
+
+def optional_positive_int(value: Any) -> int | None:
+    if value is None or str(value).strip().lower() in ("", NONE, "null"):
+        return None
+    return positive_int(value)
+
+
+def optional_text(value: Any) -> str | None:
+    text = str(value).strip() if value is not None else ""
+    return text or None
+
+
+def parse_resource(value: Any) -> str:
+    """``auto``, ``none`` or ``NAME=AMOUNT`` (a Dask worker resource, e.g. ``GPU=1``)."""
+    text = str(value).strip()
+    if text in ("auto", NONE):
+        return text
+    name, sep, amount = text.partition("=")
+    if not sep or not name:
+        raise ValueError(f"expected auto, none or NAME=AMOUNT (e.g. GPU=1), got {value!r}")
+    float(amount)
+    return text
+
+
+@dataclass(frozen=True)
+class EmbedParams:
+    """How tiles are embedded."""
+
+    encoders: str = option(
+        "paper",
+        "encoder pair: paper (CLIP ViT-L/14 openai + DINOv2 ViT-L/14), small (CLIP ViT-B/32 "
+        "LAION-2B + DINOv2 ViT-S/14) or tiny (random weights; tests and smoke runs only)",
+        choices=("paper", "small", "tiny"),
+    )
+    clip: str | None = option(
+        None,
+        "CLIP encoder id, overriding --encoders ('none': skip CLIP; list: blindpairs encoders)",
+        parse=optional_text,
+        metavar="ID",
+    )
+    dino: str | None = option(
+        None,
+        "DINOv2 encoder id, overriding --encoders ('none': skip DINOv2)",
+        parse=optional_text,
+        metavar="ID",
+    )
+    clip_checkpoint: str | None = option(
+        None, "local CLIP weights file (open_clip state dict) instead of the caches",
+        parse=optional_text, metavar="PATH",
+    )  # fmt: skip
+    dino_checkpoint: str | None = option(
+        None, "local DINOv2 weights file (timm or original format) instead of the caches",
+        parse=optional_text, metavar="PATH",
+    )  # fmt: skip
+    dino_size: int | None = option(
+        None,
+        "DINOv2 input size in px, a multiple of 14 (none: the encoder's own, 224 for the "
+        "real ones; timm's default would be 518)",
+        parse=optional_positive_int,
+        metavar="PX",
+    )
+    dino_pooling: str = option(
+        "cls", "DINOv2 embedding: cls (class token) or mean (of patch tokens)", choices=POOLINGS
+    )
+    device: str = option(
+        "auto", "auto (CUDA if present, else CPU), cpu, cuda or cuda:N", parse=parse_device
+    )
+    compute_dtype: str = option(
+        "auto",
+        "model dtype; auto: bfloat16 on CUDA, the faster of float32/bfloat16 (measured) on CPU",
+        choices=COMPUTE_DTYPES,
+    )
+    batch_size: int = option(32, "images per forward pass", parse=positive_int)
+    dtype: str = option(
+        "float32", "stored vector type (float16 halves the files)", choices=tuple(STORAGE_TYPES)
+    )
+    part_size: int = option(
+        512, "tiles per output part (a killed run loses at most one part)", parse=positive_int
+    )
+    decode_threads: int = option(4, "PNG decoding threads per task", parse=positive_int)
+    resource: str = option(
+        "auto",
+        "Dask worker resource each task needs; auto: GPU=1 when the cluster's workers "
+        "advertise GPU, none, or NAME=AMOUNT",
+        parse=parse_resource,
+        metavar="SPEC",
+    )
+    retry_failed: bool = option(False, "retry tiles that failed in an earlier run")
+    replace: bool = option(
+        False,
+        "delete embeddings made with other weights/preprocessing in the encoder folder and "
+        "re-embed (without it such a folder stops the run)",
+    )

@@ -1,0 +1,284 @@
+"""The embed stage: plan (no model loaded), then embed only the missing tiles on Dask.
+
+For each encoder (CLIP, DINOv2): tiles that already have an embedding of the
+same identity (encoder id, weights, preprocessing) or that failed before are
+skipped; the rest are sent in chunks of ``part_size`` tiles to Dask workers and
+each chunk comes back as one atomically written part.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from blindpairs import atomic, compute
+from blindpairs.errors import BlindpairsError, ConfigError, WorkspaceError
+from blindpairs.progress import progress
+from blindpairs.workspace import Workspace
+from embeddings import identity_cache, registry, store, tiles
+from embeddings.params import NONE, EmbedParams
+from embeddings.spec import EncoderOptions
+from embeddings.worker import ChunkResult, ChunkTask, EncoderConfig, embed_chunk
+
+log = logging.getLogger(__name__)
+
+ClientFactory = Callable[[], contextlib.AbstractContextManager[Any]]
+
+
+@dataclass
+class EncoderJob:
+    """One encoder's share of the work, planned without loading the model."""
+
+    role: str
+    config: EncoderConfig
+    identity: dict[str, Any]
+    out_dir: Path
+    todo: dict[Path, list[str]]
+    skipped: int
+    failed_before: int
+    stale_parts: list[Path] = field(default_factory=list)
+
+    @property
+    def n_todo(self) -> int:
+        return sum(len(v) for v in self.todo.values())
+
+
+@dataclass
+class EncoderSummary:
+    """What one encoder's run did."""
+
+    encoder_id: str
+    embedded: int = 0
+    skipped: int = 0
+    failed: int = 0
+    failed_before: int = 0
+    parts: int = 0
+    seconds: float = 0.0
+    reasons: dict[str, str] = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------- planning
+def selected_encoders(params: EmbedParams) -> dict[str, str]:
+    """Role -> encoder id, from ``--encoders`` and the ``--clip`` / ``--dino`` overrides."""
+    clip_id, dino_id = registry.ENCODER_SETS[params.encoders]
+    chosen = {"clip": params.clip or clip_id, "dino": params.dino or dino_id}
+    families = {"clip": "clip", "dino": "dinov2"}
+    out = {}
+    for role, encoder_id in chosen.items():
+        if encoder_id.lower() == NONE:
+            continue
+        spec = registry.get_spec(encoder_id)
+        if spec.family != families[role]:
+            known = ", ".join(registry.list_encoders(families[role]))
+            raise ConfigError(
+                f"--{role} {encoder_id}: not a {families[role]} encoder; use one of {known}"
+            )
+        out[role] = encoder_id
+    if not out:
+        raise ConfigError("--clip none and --dino none: nothing to embed; choose an encoder")
+    return out
+
+
+def encoder_config(role: str, encoder_id: str, params: EmbedParams) -> EncoderConfig:
+    dino = role == "dino"
+    return EncoderConfig(
+        encoder_id=encoder_id,
+        checkpoint=params.dino_checkpoint if dino else params.clip_checkpoint,
+        image_size=params.dino_size if dino else None,
+        pooling=params.dino_pooling if dino else None,
+        device=params.device,
+        compute_dtype=params.compute_dtype,
+    )
+
+
+def plan_job(
+    ws: Workspace,
+    role: str,
+    config: EncoderConfig,
+    part_ids: dict[Path, list[str]],
+    params: EmbedParams,
+) -> EncoderJob:
+    """Compare the tiles with what the encoder folder holds; fail fast on a foreign folder."""
+    options = EncoderOptions(config.checkpoint, config.image_size, config.pooling)
+    identity = store.identity(
+        identity_cache.cached_describe(ws.embeddings, config.encoder_id, options)
+    )
+    out_dir = ws.encoder_dir(config.encoder_id)
+    state = store.scan(out_dir, identity)
+    if state.other_parts and not params.replace:
+        raise ConfigError(
+            f"{out_dir} holds {len(state.other_parts)} part(s) of a different embedding "
+            f"({store.differences(state.other_identity or {}, identity)}); re-run with the "
+            "options that made them, or pass --replace to delete them and re-embed"
+        )
+    skip = set() if state.other_parts else set(state.done)
+    failed_before = {} if params.retry_failed or state.other_parts else state.failed
+    todo: dict[Path, list[str]] = {}
+    skipped = 0
+    for part, ids in part_ids.items():
+        missing = [t for t in ids if t not in skip and t not in failed_before]
+        skipped += len(ids) - len(missing)
+        if missing:
+            todo[part] = missing
+    return EncoderJob(
+        role=role,
+        config=config,
+        identity=identity,
+        out_dir=out_dir,
+        todo=todo,
+        skipped=skipped,
+        failed_before=len(failed_before),
+        stale_parts=state.other_parts,
+    )
+
+
+def read_tile_index(ws: Workspace) -> dict[Path, list[str]]:
+    """Tile ids per tiles part (duplicates across parts are embedded once)."""
+    parts = ws.tile_parts()
+    if not parts:
+        raise WorkspaceError(f"{ws.tiles}: no tile parts; run `blindpairs tile` first")
+    seen: set[str] = set()
+    out: dict[Path, list[str]] = {}
+    for part in parts:
+        ids = [t for t in dict.fromkeys(tiles.tile_ids(part)) if t not in seen]
+        seen.update(ids)
+        out[part] = ids
+    return out
+
+
+def plan(ws: Workspace, params: EmbedParams) -> list[EncoderJob]:
+    """Validate options and list the work; loads no model."""
+    chosen = selected_encoders(params)
+    for flag, path in (
+        ("--clip-checkpoint", params.clip_checkpoint),
+        ("--dino-checkpoint", params.dino_checkpoint),
+    ):
+        if path and not Path(path).is_file():
+            raise ConfigError(f"{flag} {path}: no such file")
+    part_ids = read_tile_index(ws)
+    return [
+        plan_job(ws, role, encoder_config(role, encoder_id, params), part_ids, params)
+        for role, encoder_id in chosen.items()
+    ]
+
+
+# ---------------------------------------------------------------- running
+def chunk_tasks(job: EncoderJob, params: EmbedParams) -> Iterator[ChunkTask]:
+    """Chunks of ``part_size`` tiles with their image bytes, one tiles part read at a time."""
+    for part, ids in job.todo.items():
+        images = tiles.tile_images(part, set(ids))
+        for lo in range(0, len(ids), params.part_size):
+            chunk = ids[lo : lo + params.part_size]
+            yield ChunkTask(
+                config=job.config,
+                source=part.stem,
+                tile_ids=tuple(chunk),
+                images=tuple(images.get(t) for t in chunk),
+                batch_size=params.batch_size,
+                decode_threads=params.decode_threads,
+            )
+
+
+def task_resources(client: Any, spec: str) -> dict[str, float] | None:
+    """The Dask resources each task asks for (``auto``: GPU=1 if some worker has GPUs)."""
+    if spec == NONE:
+        return None
+    if spec == "auto":
+        workers = client.scheduler_info().get("workers", {}).values()
+        has_gpu = any((w.get("resources") or {}).get("GPU") for w in workers)
+        return {"GPU": 1.0} if has_gpu else None
+    name, _, amount = spec.partition("=")
+    return {name: float(amount)}
+
+
+def _window(client: Any) -> int:
+    workers = client.scheduler_info().get("workers", {})
+    return max(2, 2 * len(workers))
+
+
+def save_result(job: EncoderJob, result: ChunkResult, params: EmbedParams) -> int:
+    """Write one chunk's part and failures; return the number of parts written."""
+    got = store.identity(result.info)
+    if got != job.identity:
+        raise BlindpairsError(
+            f"{job.config.encoder_id}: a worker produced a different embedding than planned "
+            f"({store.differences(job.identity, got)}); make the workers' open_clip/timm "
+            "versions match this machine's"
+        )
+    written = 0
+    if result.tile_ids:
+        meta = {**result.info, "storage_dtype": params.dtype, "source_part": result.source}
+        name = store.part_name(result.source, result.tile_ids)
+        store.write_part(job.out_dir, name, result.tile_ids, result.vectors, meta, params.dtype)
+        written = 1
+    store.record_failures(job.out_dir, job.identity, result.failures, resolved=result.tile_ids)
+    return written
+
+
+def run_job(job: EncoderJob, client: Any, params: EmbedParams, quiet: bool) -> EncoderSummary:
+    """Embed one encoder's missing tiles; parts are written as chunks come back, in order."""
+    summary = EncoderSummary(
+        job.config.encoder_id, skipped=job.skipped, failed_before=job.failed_before
+    )
+    job.out_dir.mkdir(parents=True, exist_ok=True)
+    atomic.clean_stale_temporaries(job.out_dir)
+    for stale in job.stale_parts:
+        log.warning("--replace: removing %s", stale)
+        stale.unlink(missing_ok=True)
+    if job.stale_parts:
+        (job.out_dir / store.FAILURES).unlink(missing_ok=True)
+    start = time.perf_counter()
+    results = compute.ordered_map(
+        client,
+        embed_chunk,
+        chunk_tasks(job, params),
+        window=_window(client),
+        resources=task_resources(client, params.resource),
+    )
+    with progress(job.n_todo, f"embed {job.config.encoder_id}", unit="tile", quiet=quiet) as bar:
+        for result in results:
+            summary.parts += save_result(job, result, params)
+            summary.embedded += len(result.tile_ids)
+            summary.failed += len(result.failures)
+            summary.reasons.update(result.failures)
+            bar.update(len(result.tile_ids) + len(result.failures))
+    summary.seconds = time.perf_counter() - start
+    return summary
+
+
+def embed_workspace(
+    ws: Workspace,
+    params: EmbedParams,
+    client_factory: ClientFactory | None = None,
+    quiet: bool = False,
+) -> list[EncoderSummary]:
+    """Embed every tile that lacks an embedding; start Dask only when there is work."""
+    jobs = plan(ws, params)
+    summaries = [
+        EncoderSummary(j.config.encoder_id, skipped=j.skipped, failed_before=j.failed_before)
+        for j in jobs
+    ]
+    if not any(j.n_todo or j.stale_parts for j in jobs):
+        return summaries
+    factory = client_factory or compute.dask_client
+    with factory() as client:
+        return [
+            run_job(j, client, params, quiet) if (j.n_todo or j.stale_parts) else s
+            for j, s in zip(jobs, summaries, strict=True)
+        ]
+
+
+def check_local_device(device: str) -> None:
+    """Fail fast when a CUDA device is asked for on a machine (local cluster) without one."""
+    if device.startswith("cuda"):
+        import torch
+
+        if not torch.cuda.is_available():
+            raise ConfigError(
+                f"--device {device}: CUDA is not available here; use --device auto or cpu"
+            )

@@ -1,0 +1,158 @@
+"""The embed stage's folder: embeddings parts, their identity, and recorded failures.
+
+An embedding's identity is its encoder id, weights tag, preprocessing,
+dimension and random-weights flag (``EMBEDDING_META_KEYS``); a folder holds
+parts of one identity only, which is what ``schemas.read_embeddings`` needs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from blindpairs import atomic
+from blindpairs.schemas import (
+    EMBEDDING_ID,
+    EMBEDDING_META_KEYS,
+    embeddings_schema,
+    read_metadata,
+    with_metadata,
+)
+
+FAILURES = "_failures.parquet"
+FAILURES_SCHEMA = pa.schema(
+    [
+        pa.field("tile_id", pa.string(), nullable=False),
+        pa.field("reason", pa.string(), nullable=False),
+        pa.field("identity", pa.string(), nullable=False),
+        pa.field("recorded_at", pa.string(), nullable=False),
+    ]
+)
+STORAGE_TYPES = {"float32": pa.float32(), "float16": pa.float16()}
+_NUMPY_TYPES = {"float32": np.float32, "float16": np.float16}
+
+
+def identity(meta: Mapping[str, Any]) -> dict[str, Any]:
+    """The identity keys of ``meta``, normalised through JSON (tuples become lists)."""
+    return json.loads(json.dumps({k: meta.get(k) for k in EMBEDDING_META_KEYS}, sort_keys=True))
+
+
+def identity_key(meta: Mapping[str, Any]) -> str:
+    return json.dumps(identity(meta), sort_keys=True)
+
+
+def parts(encoder_dir: Path) -> list[Path]:
+    return sorted(Path(encoder_dir).glob("part-*.parquet"))
+
+
+@dataclass
+class FolderState:
+    """What an encoder folder already holds for one identity."""
+
+    done: set[str] = field(default_factory=set)
+    failed: dict[str, str] = field(default_factory=dict)
+    other_parts: list[Path] = field(default_factory=list)
+    other_identity: dict[str, Any] | None = None
+
+
+def scan(encoder_dir: Path, wanted: Mapping[str, Any]) -> FolderState:
+    """Tile ids already embedded with identity ``wanted``, earlier failures, and foreign parts."""
+    state = FolderState()
+    key = identity_key(wanted)
+    for part in parts(encoder_dir):
+        meta = read_metadata(part)
+        if identity_key(meta) != key:
+            state.other_parts.append(part)
+            state.other_identity = state.other_identity or identity(meta)
+            continue
+        state.done.update(pq.read_table(part, columns=[EMBEDDING_ID]).column(0).to_pylist())
+    failures = Path(encoder_dir) / FAILURES
+    if failures.exists():
+        table = pq.read_table(failures)
+        for tid, reason, ident in zip(
+            table.column("tile_id").to_pylist(),
+            table.column("reason").to_pylist(),
+            table.column("identity").to_pylist(),
+            strict=True,
+        ):
+            if ident == key and tid not in state.done:
+                state.failed[tid] = reason
+    return state
+
+
+def differences(a: Mapping[str, Any], b: Mapping[str, Any]) -> str:
+    """``key: a -> b`` for each identity key where ``a`` and ``b`` differ."""
+    diffs = [
+        f"{k}: {json.dumps(a.get(k))} -> {json.dumps(b.get(k))}"
+        for k in EMBEDDING_META_KEYS
+        if json.dumps(a.get(k), sort_keys=True) != json.dumps(b.get(k), sort_keys=True)
+    ]
+    return "; ".join(diffs)
+
+
+def part_name(source: str, tile_ids: Sequence[str]) -> str:
+    """``part-<tiles part stem>-<hash of its tile ids>.parquet`` (stable across re-runs)."""
+    digest = hashlib.sha1("\n".join(tile_ids).encode()).hexdigest()[:12]
+    return f"part-{source.removeprefix('part-')}-{digest}.parquet"
+
+
+def write_part(
+    encoder_dir: Path,
+    name: str,
+    tile_ids: Sequence[str],
+    vectors: np.ndarray,
+    meta: Mapping[str, Any],
+    storage: str,
+) -> Path:
+    """Atomically write one embeddings part (``vectors`` must be finite, unit-norm rows)."""
+    dim = int(meta["dim"])
+    if vectors.shape != (len(tile_ids), dim) or not np.isfinite(vectors).all():
+        raise ValueError(
+            f"{name}: refusing to write vectors of shape {vectors.shape} or non-finite"
+        )
+    flat = pa.array(np.ascontiguousarray(vectors, dtype=_NUMPY_TYPES[storage]).ravel())
+    schema = with_metadata(embeddings_schema(dim, STORAGE_TYPES[storage]), meta)
+    table = pa.Table.from_arrays(
+        [pa.array(list(tile_ids), pa.string()), pa.FixedSizeListArray.from_arrays(flat, dim)],
+        schema=schema,
+    )
+    target = Path(encoder_dir) / name
+    with atomic.atomic_path(target) as tmp:
+        pq.write_table(table, tmp)
+    return target
+
+
+def record_failures(
+    encoder_dir: Path,
+    wanted: Mapping[str, Any],
+    failures: Iterable[tuple[str, str]],
+    resolved: Iterable[str] = (),
+) -> None:
+    """Add ``failures`` (tile id, reason) and drop ``resolved`` ids, for identity ``wanted``."""
+    failures = list(failures)
+    resolved = set(resolved)
+    path = Path(encoder_dir) / FAILURES
+    key = identity_key(wanted)
+    rows: dict[tuple[str, str], dict[str, str]] = {}
+    if path.exists():
+        for row in pq.read_table(path).to_pylist():
+            rows[(row["identity"], row["tile_id"])] = row
+    if not failures and not any((key, t) in rows for t in resolved):
+        return
+    for tid in resolved:
+        rows.pop((key, tid), None)
+    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    for tid, reason in failures:
+        rows[(key, tid)] = {"tile_id": tid, "reason": reason, "identity": key, "recorded_at": now}
+    table = pa.Table.from_pylist(list(rows.values()), schema=FAILURES_SCHEMA)
+    with atomic.atomic_path(path) as tmp:
+        pq.write_table(table, tmp)

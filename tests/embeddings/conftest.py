@@ -1,0 +1,87 @@
+"""Fixtures of the embed stage's tests: tile parts written with the tiles schema."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from PIL import Image
+from shapely.geometry import box
+
+from blindpairs.schemas import TILES_SCHEMA
+from blindpairs.workspace import Workspace
+
+
+def png(seed: int, size: int = 48) -> bytes:
+    """A seeded random RGB PNG with some structure (a bright square at a seeded place)."""
+    rng = np.random.default_rng(seed)
+    arr = rng.integers(0, 120, (size, size, 3), dtype=np.uint8)
+    y, x = rng.integers(0, size // 2, 2)
+    arr[y : y + size // 3, x : x + size // 3] = rng.integers(150, 255, 3, dtype=np.uint8)
+    buf = io.BytesIO()
+    Image.fromarray(arr).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def tile_id(scene: str, i: int) -> str:
+    return f"{scene}-t{i:04d}"
+
+
+def write_scene(
+    ws: Workspace, scene: str, n: int, *, seed: int = 0, bad: Sequence[int] = ()
+) -> list[str]:
+    """Write ``tiles/part-<scene>.parquet`` of ``n`` tiles; indexes in ``bad`` are corrupt."""
+    ids = [tile_id(scene, i) for i in range(n)]
+    images = [png(seed * 1000 + i) for i in range(n)]
+    for i in bad:
+        images[i] = images[i][:60]  # a truncated PNG
+    rows = {
+        "tile_id": ids,
+        "scene_id": [scene] * n,
+        "scene_uri": [f"/data/{scene}.tif"] * n,
+        "row_off": [48 * i for i in range(n)],
+        "col_off": [0] * n,
+        "width": [48] * n,
+        "height": [48] * n,
+        "proj:code": ["EPSG:32616"] * n,
+        "proj:transform": [[1.0, 0.0, 0.0, 0.0, -1.0, 0.0]] * n,
+        "bands": [[1, 2, 3]] * n,
+        "gsd_m": [1.0] * n,
+        "valid_fraction": [1.0] * n,
+        "image": images,
+        "tiling": ["test"] * n,
+        "geometry": [
+            box(-88.0 + i * 1e-3, 43.0, -88.0 + (i + 1) * 1e-3, 43.001).wkb for i in range(n)
+        ],
+    }
+    ws.tiles.mkdir(parents=True, exist_ok=True)
+    pq.write_table(pa.Table.from_pydict(rows, schema=TILES_SCHEMA), ws.tile_part(scene))
+    return ids
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Workspace:
+    return Workspace(tmp_path / "ws")
+
+
+@pytest.fixture
+def scene_writer(workspace: Workspace) -> Callable[..., list[str]]:
+    def write(scene: str, n: int, **kwargs: object) -> list[str]:
+        return write_scene(workspace, scene, n, **kwargs)
+
+    return write
+
+
+@pytest.fixture
+def make_images() -> Callable[..., list[Image.Image]]:
+    """``make_images(n, offset=0)``: seeded PIL images like the tiles'."""
+
+    def make(n: int, offset: int = 0) -> list[Image.Image]:
+        return [Image.open(io.BytesIO(png(offset + i))) for i in range(n)]
+
+    return make
