@@ -36,6 +36,10 @@ def dask_client(
     """
     from distributed import Client, LocalCluster
 
+    # distributed sets its own loggers to INFO when first imported; keep its start-up
+    # chatter for -vv (root logger at DEBUG).
+    if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
+        logging.getLogger("distributed").setLevel(logging.WARNING)
     address = scheduler_address(scheduler)
     if address:
         log.info("connecting to Dask scheduler at %s", address)

@@ -1,3 +1,65 @@
-from blindpairs.placeholder import not_implemented
+"""``blindpairs mine``: find CLIP-blind pairs among the embedded tiles."""
 
-COMMANDS = [not_implemented("mine", "mine CLIP-blind pairs with FAISS", "issue 4")]
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING
+
+from blindpairs.commands import Command, record_params, stage_params
+from blindpairs.config import add_options
+from blindpairs.workspace import Workspace
+
+if TYPE_CHECKING:
+    from pairs.mine import MineSummary
+
+STAGE = "mine"
+SHOWN_LEFT_OUT = 5
+
+
+def _add_arguments(parser: argparse.ArgumentParser) -> None:
+    from pairs.params import MineParams
+
+    add_options(parser, MineParams)
+
+
+def _print_summary(s: MineSummary) -> None:
+    if s.status == "up to date":
+        print(f"mine: up to date ({s.selected} pairs); {s.message}")
+        return
+    for tile_id, reason in list(s.left_out.items())[:SHOWN_LEFT_OUT]:
+        print(f"mine: left out {tile_id}: {reason}")
+    if len(s.left_out) > SHOWN_LEFT_OUT:
+        print(f"mine: ... {len(s.left_out) - SHOWN_LEFT_OUT} more in pairs/left_out.json")
+    if s.message:
+        print(f"mine: {s.message}")
+    recall = "n/a" if s.recall is None else f"{s.recall:.3f}"
+    print(
+        f"mine: {s.status}: {s.tiles} tiles ({s.searched} searched, {len(s.left_out)} left out), "
+        f"search {s.plan.get('kind')} (recall {recall}); {s.candidates} candidate pairs, "
+        f"{s.excluded_same_place} excluded as the same place; {s.selected} pairs selected "
+        f"({s.new_pairs} new, {s.pinned} pinned by annotation)"
+    )
+
+
+def _run(args: argparse.Namespace) -> int:
+    from pairs.mine import run_mine
+    from pairs.params import MineParams
+
+    params = stage_params(args, STAGE, MineParams)
+    summary = run_mine(Workspace(args.workspace), params, quiet=args.quiet)
+    record_params(args, STAGE, params)
+    _print_summary(summary)
+    return 0
+
+
+COMMANDS = [
+    Command(
+        name=STAGE,
+        help="mine CLIP-blind pairs with FAISS",
+        description="Find tile pairs that CLIP calls alike (cosine >= tau_clip) and DINOv2 "
+        "tells apart (cosine < tau_dino), leaving out the same place; rank, cap and write "
+        "pairs/pairs.parquet and pairs/yield.json. Incremental: only new tiles are searched.",
+        add_arguments=_add_arguments,
+        run=_run,
+    )
+]
