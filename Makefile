@@ -11,6 +11,8 @@ SCENES ?=
 CONFIG ?=
 ENCODERS ?= tiny
 MODEL ?= random
+LABEL_STUDIO_URL ?=
+ANNOTATIONS ?=
 PYTEST_ARGS ?=
 CONFIG_FLAG := $(if $(CONFIG),--config $(CONFIG),)
 DEMO_WS ?= demo-workspace
@@ -55,11 +57,11 @@ embeddings: install  ## embed new tiles with CLIP and DINOv2 (ENCODERS=tiny|smal
 pairs: install  ## mine CLIP-blind pairs
 	$(BP) mine --workspace $(WORKSPACE) $(CONFIG_FLAG) --encoders $(ENCODERS)
 
-export: install  ## export candidate pairs for Label Studio
-	$(BP) export --workspace $(WORKSPACE) $(CONFIG_FLAG)
+export: install  ## export candidate pairs for Label Studio (LABEL_STUDIO_URL= to push)
+	$(BP) export --workspace $(WORKSPACE) $(CONFIG_FLAG) $(if $(LABEL_STUDIO_URL),--push $(LABEL_STUDIO_URL),)
 
-ingest: install  ## ingest finished annotations and publish WORKSPACE/benchmark
-	$(BP) ingest --workspace $(WORKSPACE) $(CONFIG_FLAG)
+ingest: install  ## publish WORKSPACE/benchmark from ANNOTATIONS=export.json or LABEL_STUDIO_URL=
+	$(BP) ingest --workspace $(WORKSPACE) $(CONFIG_FLAG) $(if $(ANNOTATIONS),--annotations $(ANNOTATIONS),--pull $(LABEL_STUDIO_URL))
 
 evaluate: install  ## score MODEL (comma-separated ids, e.g. random,clip:clip-tiny-random) on the benchmark
 	$(BP) evaluate --workspace $(WORKSPACE) $(CONFIG_FLAG) --models $(MODEL)

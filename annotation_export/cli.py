@@ -74,8 +74,9 @@ def run_ingest(args: argparse.Namespace) -> int:
     if report.up_to_date:
         print(f"ingest: nothing to do; {ws.benchmark} is up to date (--force to publish again)")
         return 0
+    where = ws.benchmark if report.published else "nowhere (no usable pair; nothing written)"
     print(
-        f"ingest: {len(report.published)} pair(s) published to {ws.benchmark}; left out: "
+        f"ingest: {len(report.published)} pair(s) published to {where}; left out: "
         f"{len(report.rejected)} rejected, {len(report.invalid)} invalid, "
         f"{len(report.disagreements)} disagreeing, {len(report.pending)} pending, "
         f"{len(report.bad_tasks)} bad task(s); {len(report.errata)} erratum/errata applied; "

@@ -151,6 +151,7 @@ def test_bad_configuration_fails_before_any_work(workspace, scene_writer) -> Non
     assert not workspace.embeddings.exists()
 
 
+@pytest.mark.slow
 def test_two_worker_cluster_gives_the_same_vectors_as_local(
     tmp_path, scene_writer, workspace
 ) -> None:

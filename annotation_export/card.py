@@ -1,0 +1,109 @@
+"""The dataset card (``README.md``): counts, scenes, thresholds, encoders, licence."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import yaml
+
+from annotation_export.categories import CATEGORIES
+from annotation_export.text import md_escape
+
+EXAMPLES = 5  # pairs shown in the card
+
+
+def _front_matter(license_id: str, pairs: int) -> str:
+    meta = {
+        "license": license_id,
+        "pretty_name": "blindpairs: CLIP-blind remote sensing pairs",
+        "task_categories": ["visual-question-answering"],
+        "size_categories": ["n<1K" if pairs * 2 < 1000 else "1K<n<10K"],
+        "configs": [{"config_name": "default", "data_files": "benchmark.parquet"}],
+    }
+    return "---\n" + yaml.safe_dump(meta, sort_keys=False) + "---\n"
+
+
+def _table(header: tuple[str, ...], rows: list[tuple[Any, ...]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(md_escape(c) for c in row) + " |" for row in rows]
+    return lines
+
+
+def dataset_card(rows: list[dict[str, Any]], info: dict[str, Any]) -> str:
+    """Markdown card; every value that came from data is escaped."""
+    pairs = len(rows) // 2
+    counts = Counter(r["category"] for r in rows[::2])
+    pm = info.get("pairs_meta", {})
+    lines = [_front_matter(info["license"], pairs), "# blindpairs benchmark", ""]
+    if info.get("random_weights"):
+        lines += [
+            "> **Warning: built from pairs mined with RANDOM-WEIGHT encoders.** "
+            "It is test data, not a benchmark.",
+            "",
+        ]
+    lines += [
+        f"{pairs} CLIP-blind pairs ({len(rows)} questions) of satellite image tiles that a CLIP "
+        "encoder sees as nearly the same while DINOv2 tells them apart (RSMMVP, arXiv "
+        "2503.15816; MMVP, arXiv 2401.06209). Rows `2k-1` and `2k` are pair `k`; a model "
+        "scores a pair only when it answers both right.",
+        "",
+        "## Files",
+        "",
+        "- `benchmark.parquet`: index, pair_id, image (PNG bytes), question, option_a, "
+        "option_b, answer (a/b), category, tile_id",
+        "- `Questions.csv` and `images/<Index>.png`: MMVP layout",
+        "- `benchmark.tsv`: VLMEvalKit layout (base64 image, A, B, answer A/B)",
+        "- `provenance.json`: annotators, annotation ids and errata of every pair",
+        "",
+        "## Pairs per visual pattern",
+        "",
+    ]
+    names = {c.id: c.name for c in CATEGORIES}
+    order = [c.id for c in CATEGORIES] + sorted(set(counts) - set(names))
+    lines += _table(
+        ("category", "pattern", "pairs"),
+        [(c, names.get(c, ""), counts[c]) for c in order if counts.get(c)],
+    )
+    lines += ["", "## Mining", ""]
+    lines += _table(
+        ("field", "value"),
+        [
+            ("CLIP encoder", pm.get("clip_encoder", info.get("clip_encoder", ""))),
+            ("CLIP weights", pm.get("clip_weights", "")),
+            ("DINOv2 encoder", pm.get("dino_encoder", info.get("dino_encoder", ""))),
+            ("DINOv2 weights", pm.get("dino_weights", "")),
+            ("tau_clip (CLIP cosine above)", pm.get("tau_clip", info.get("tau_clip", ""))),
+            ("tau_dino (DINOv2 cosine below)", pm.get("tau_dino", info.get("tau_dino", ""))),
+            ("random weights", bool(info.get("random_weights"))),
+            ("annotation policy", info.get("policy", "")),
+            ("errata applied", info.get("errata_applied", 0)),
+        ],
+    )
+    lines += ["", "## Examples", ""]
+    lines += _table(
+        ("index", "category", "question", "options", "answers"),
+        [
+            (a["index"], a["category"], a["question"], f"(a) {a['option_a']} (b) {a['option_b']}",
+             f"({a['answer']}) / ({b['answer']})")
+            for a, b in zip(rows[:EXAMPLES * 2:2], rows[1:EXAMPLES * 2:2], strict=True)
+        ],
+    )  # fmt: skip
+    lines += ["", "## Source scenes", ""]
+    lines += _table(("scene", "uri", "tiles"), info.get("scenes", []))
+    lines += [
+        "",
+        "## Licence",
+        "",
+        f"{md_escape(info['license'])}. The images are tiles of the source scenes above; "
+        "their own licences apply.",
+        "",
+        "## Load",
+        "",
+        "```python",
+        "from datasets import load_dataset",
+        'ds = load_dataset("parquet", data_files="benchmark.parquet")["train"]',
+        "```",
+        "",
+    ]
+    return "\n".join(lines)
