@@ -1,0 +1,157 @@
+"""Run the mine stage: inputs -> candidates (cached, incremental) -> selection -> files."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from blindpairs import atomic
+from blindpairs.config import to_dict
+from blindpairs.workspace import Workspace
+from pairs import store
+from pairs.choose import select_pairs
+from pairs.faiss_import import gpu_count, import_faiss
+from pairs.incremental import search_new
+from pairs.inputs import MineInputs, load_inputs
+from pairs.outputs import PairRow, pairs_table, yield_grid
+from pairs.params import MineParams
+from pairs.search_plan import SearchPlan
+from pairs.selection import pair_id
+from pairs.spatial import Footprints, conflicts, load_footprints
+
+log = logging.getLogger(__name__)
+# options that change how a run works, not what it writes
+RUN_ONLY = ("fresh", "batch")
+
+
+@dataclass
+class MineSummary:
+    """What a run did; printed by the CLI."""
+
+    status: str  # "up to date", "done" or "empty"
+    tiles: int = 0
+    searched: int = 0
+    left_out: dict[str, str] = field(default_factory=dict)
+    candidates: int = 0
+    excluded_same_place: int = 0
+    selected: int = 0
+    new_pairs: int = 0
+    pinned: int = 0
+    plan: dict[str, Any] = field(default_factory=dict)
+    recall: float | None = None
+    message: str = ""
+
+
+def _drop_bad_footprints(inputs: MineInputs) -> tuple[MineInputs, Footprints]:
+    fp, ok = load_footprints(inputs.tiles)
+    if ok.all():
+        return inputs, fp
+    reason = "footprint geometry missing, empty or not a polygon"
+    return inputs.drop(~ok, reason), fp.take(ok)
+
+
+def run_mine(ws: Workspace, params: MineParams, quiet: bool = False) -> MineSummary:
+    """Mine CLIP-blind pairs in workspace ``ws``; write pairs.parquet and yield.json."""
+    faiss = import_faiss()
+    dirs = [ws.encoder_dir(params.clip_id), ws.encoder_dir(params.dino_id)]
+    settings = {k: v for k, v in to_dict(params).items() if k not in RUN_ONLY}
+    fingerprint = store.fingerprint(ws, settings, dirs)
+    prev, prev_meta = store.read_previous(ws)
+    done = prev_meta.get("fingerprint") == fingerprint and ws.pair_yield.exists()
+    if done and not params.fresh:
+        selected = prev.num_rows if prev is not None else 0
+        return MineSummary("up to date", selected=selected, message="nothing new since last run")
+    atomic.clean_stale_temporaries(ws.pairs_dir)
+    inputs, fp = _drop_bad_footprints(load_inputs(ws, params.clip_id, params.dino_id))
+    n = len(inputs.tile_ids)
+    found = search_new(ws, faiss, gpu_count(faiss), inputs, params, quiet)
+    cands = found.candidates
+    same = conflicts(
+        fp,
+        cands.a,
+        cands.b,
+        params.min_distance_tiles,
+        params.min_distance_m,
+        params.allow_same_place,
+    )
+    valid = cands.take(~same)
+    ids = inputs.tile_ids
+    pids = [
+        pair_id(ids[a], ids[b]) for a, b in zip(valid.a.tolist(), valid.b.tolist(), strict=True)
+    ]
+    grid = yield_grid(
+        valid.a,
+        valid.b,
+        valid.clip,
+        valid.dino,
+        pids,
+        params.yield_clip,
+        params.yield_dino,
+        params.rank_by,
+        params.cap,
+    )
+    chosen = select_pairs(ws, inputs, valid, pids, params, prev)
+    summary = MineSummary(
+        "done" if n >= 2 else "empty",
+        tiles=n,
+        searched=found.searched,
+        left_out=inputs.left_out,
+        candidates=chosen.candidates,
+        excluded_same_place=int(same.sum()),
+        selected=len(chosen.rows),
+        new_pairs=chosen.new_pairs,
+        pinned=chosen.pinned,
+        plan=found.plan.describe(),
+        recall=found.recall if found.searched else prev_meta.get("recall"),
+    )
+    if n < 2:
+        summary.message = f"{n} tile(s) with both embeddings: no pairs to mine"
+    _write(ws, params, inputs, chosen.rows, grid, summary, fingerprint, found.plan)
+    return summary
+
+
+def _write(
+    ws: Workspace,
+    params: MineParams,
+    inputs: MineInputs,
+    rows: list[PairRow],
+    grid: dict[str, Any],
+    s: MineSummary,
+    fingerprint: str,
+    plan: SearchPlan,
+) -> None:
+    counts = {
+        "tiles": s.tiles,
+        "left_out": len(s.left_out),
+        "candidates": s.candidates,
+        "excluded_same_place": s.excluded_same_place,
+        "selected": s.selected,
+        "pinned": s.pinned,
+    }
+    meta = {
+        "clip_encoder": inputs.clip.encoder_id,
+        "clip_weights": inputs.clip.weights,
+        "dino_encoder": inputs.dino.encoder_id,
+        "dino_weights": inputs.dino.weights,
+        "random_weights": inputs.clip.random_weights or inputs.dino.random_weights,
+        "tau_clip": params.tau_clip,
+        "tau_dino": params.tau_dino,
+        "counts": counts,
+        "search": plan.describe(),
+        "recall": s.recall,
+        "params": to_dict(params),
+        "fingerprint": fingerprint,
+    }
+    grid = {
+        **grid,
+        "clip_encoder": meta["clip_encoder"],
+        "dino_encoder": meta["dino_encoder"],
+        "random_weights": meta["random_weights"],
+        "tiles": s.tiles,
+    }
+    left = [{"tile_id": t, "reason": r} for t, r in sorted(s.left_out.items())]
+    atomic.write_json(store.left_out_path(ws), left)
+    atomic.write_json(ws.pair_yield, grid)
+    # pairs.parquet last: its fingerprint marks the run complete
+    store.write_parquet(ws.pairs, pairs_table(rows, params.tau_clip, params.tau_dino, meta))

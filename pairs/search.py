@@ -1,0 +1,181 @@
+"""CLIP search: every pair of tiles whose inner product reaches a radius.
+
+Each search yields ``(a, b)`` index arrays (``a < b``), every pair at most
+once, and only pairs with at least one *query* tile (the new tiles of an
+incremental run; all tiles otherwise). The caller recomputes the exact
+similarities, so searches may return a few pairs just under the radius.
+See :mod:`pairs.search_plan` for the methods and their parameters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+
+from pairs.search_plan import SearchPlan
+
+Pairs = tuple[np.ndarray, np.ndarray]
+# Searches return pairs down to radius - MARGIN, so float rounding of the search
+# never loses a pair that the exact recomputation keeps.
+MARGIN = 1e-5
+GPU_MAX_K = 2048
+BLOCK_ELEMS = 1 << 22
+KMEANS_SEED = 1234
+KMEANS_ITER = 10
+KMEANS_POINTS = 64  # training tiles per list
+
+
+def _canonical(rows: np.ndarray, cols: np.ndarray, queries: np.ndarray) -> Pairs:
+    """Drop self pairs and the second copy of query-query pairs; order each pair."""
+    keep = (rows != cols) & (~queries[cols] | (rows < cols))
+    rows, cols = rows[keep], cols[keep]
+    return np.minimum(rows, cols), np.maximum(rows, cols)
+
+
+def _flat_index(faiss: Any, x: np.ndarray, gpu: bool) -> Any:
+    index = faiss.IndexFlatIP(x.shape[1])
+    index.add(x)
+    return faiss.index_cpu_to_all_gpus(index) if gpu else index
+
+
+def _range_batches(index: Any, x: np.ndarray, q: np.ndarray, radius: float) -> Pairs:
+    lims, _, found = index.range_search(x[q], radius)
+    return np.repeat(q, np.diff(lims).astype(np.int64)), found.astype(np.int64)
+
+
+def _knn_batches(index: Any, x: np.ndarray, q: np.ndarray, radius: float) -> Pairs:
+    """k-NN with k growing x4 while a row's k-th neighbour still reaches the radius."""
+    n = x.shape[0]
+    rows: list[np.ndarray] = []
+    cols: list[np.ndarray] = []
+    pending, k = q, min(n, 64)
+    while pending.size:
+        sims, found = index.search(x[pending], k)
+        full = sims[:, -1] >= radius if k < n else np.zeros(len(pending), dtype=bool)
+        hit = (sims >= radius) & (found >= 0) & ~full[:, None]
+        r, c = np.nonzero(hit)
+        rows.append(pending[r])
+        cols.append(found[r, c].astype(np.int64))
+        pending = pending[full]
+        if pending.size and k >= GPU_MAX_K:  # past the GPU's k: finish these rows with BLAS
+            step = max(1, BLOCK_ELEMS // n)
+            for s in range(0, len(pending), step):
+                part = pending[s : s + step]
+                r, c = np.nonzero(x[part] @ x.T >= radius)
+                rows.append(part[r])
+                cols.append(c.astype(np.int64))
+            break
+        k = min(n, k * 4)
+    return np.concatenate(rows), np.concatenate(cols)
+
+
+EXACT_METHODS: dict[str, Callable[[Any, np.ndarray, np.ndarray, float], Pairs]] = {
+    "range": _range_batches,
+    "knn": _knn_batches,
+}
+
+
+def exact_pairs(
+    faiss: Any,
+    x: np.ndarray,
+    radius: float,
+    queries: np.ndarray,
+    batch: int,
+    gpu: bool = False,
+    method: str | None = None,
+) -> Iterator[Pairs]:
+    """Exact search with a FAISS flat inner-product index, ``batch`` query tiles at a time."""
+    index = _flat_index(faiss, x, gpu)
+    run = EXACT_METHODS[method or ("knn" if gpu else "range")]
+    qidx = np.flatnonzero(queries)
+    for start in range(0, len(qidx), batch):
+        rows, cols = run(index, x, qidx[start : start + batch], radius - MARGIN)
+        yield _canonical(rows, cols, queries)
+
+
+def _groups(labels: np.ndarray, members: np.ndarray, nlist: int) -> list[np.ndarray]:
+    order = np.argsort(labels, kind="stable")
+    bounds = np.searchsorted(labels[order], np.arange(nlist + 1))
+    return [members[order[bounds[i] : bounds[i + 1]]] for i in range(nlist)]
+
+
+def train_lists(faiss: Any, x: np.ndarray, plan: SearchPlan) -> np.ndarray:
+    """Spherical k-means over ``x``; return each tile's ``nprobe`` nearest lists (first = own)."""
+    n, dim = x.shape
+    rng = np.random.default_rng(KMEANS_SEED)
+    sample = np.sort(rng.choice(n, min(n, KMEANS_POINTS * plan.nlist), replace=False))
+    km = faiss.Kmeans(
+        dim,
+        plan.nlist,
+        niter=KMEANS_ITER,
+        seed=KMEANS_SEED,
+        spherical=True,
+        gpu=plan.gpu,
+        max_points_per_centroid=KMEANS_POINTS,
+        min_points_per_centroid=1,
+        verbose=False,
+    )
+    km.train(np.ascontiguousarray(x[sample]))
+    _, probes = km.index.search(x, plan.nprobe)
+    return probes.astype(np.int64)
+
+
+def _score_block(
+    x: np.ndarray, q: np.ndarray, d: np.ndarray, radius: float, probes: np.ndarray
+) -> Iterator[Pairs]:
+    xd = x[d]
+    step = max(1, BLOCK_ELEMS // max(1, len(d)))
+    for start in range(0, len(q), step):
+        qc = q[start : start + step]
+        r, c = np.nonzero(x[qc] @ xd.T >= radius)
+        if not r.size:
+            continue
+        qi, dj = qc[r], d[c]
+        # The reverse route (dj probing qi's own list) finds the pair too: keep one copy.
+        reverse = (probes[dj] == probes[qi, :1]).any(axis=1)
+        keep = (qi != dj) & (~reverse | (qi < dj))
+        qi, dj = qi[keep], dj[keep]
+        yield np.minimum(qi, dj), np.maximum(qi, dj)
+
+
+def ivf_pairs(
+    faiss: Any, x: np.ndarray, radius: float, queries: np.ndarray, plan: SearchPlan
+) -> Iterator[Pairs]:
+    """Approximate search: tiles are scored against the lists they probe, list by list."""
+    n = x.shape[0]
+    probes = train_lists(faiss, x, plan)
+    everyone = bool(queries.all())
+    own = _groups(probes[:, 0], np.arange(n), plan.nlist)
+    probing = _groups(probes.ravel(), np.repeat(np.arange(n), plan.nprobe), plan.nlist)
+    for members, askers in zip(own, probing, strict=True):
+        if not members.size or not askers.size:
+            continue
+        if everyone:
+            blocks = [(askers, members)]
+        else:
+            blocks = [
+                (askers[queries[askers]], members),
+                (askers[~queries[askers]], members[queries[members]]),
+            ]
+        for q, d in blocks:
+            if q.size and d.size:
+                yield from _score_block(x, q, d, radius - MARGIN, probes)
+
+
+def search_pairs(
+    faiss: Any,
+    x: np.ndarray,
+    radius: float,
+    queries: np.ndarray,
+    plan: SearchPlan,
+    batch: int = 2048,
+    method: str | None = None,
+) -> Iterator[Pairs]:
+    """Run the planned search over ``x`` (L2-normalised rows); yield pair batches."""
+    if x.shape[0] < 2 or not queries.any():
+        return iter(())
+    if plan.kind == "ivf":
+        return ivf_pairs(faiss, x, radius, queries, plan)
+    return exact_pairs(faiss, x, radius, queries, batch, gpu=plan.gpu, method=method)

@@ -1,0 +1,125 @@
+"""The mine stage's files: pairs.parquet, the candidate cache, and what it reads back."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from blindpairs import atomic, schemas
+from blindpairs.errors import InputError
+from blindpairs.workspace import Workspace
+
+log = logging.getLogger(__name__)
+
+CACHE_SCHEMA = pa.schema(
+    [
+        pa.field("tile_a", pa.string(), nullable=False),
+        pa.field("tile_b", pa.string(), nullable=False),
+        pa.field("clip_sim", pa.float32()),
+        pa.field("dino_sim", pa.float32()),
+    ]
+)
+SEARCHED_SCHEMA = pa.schema([pa.field("tile_id", pa.string(), nullable=False)])
+
+
+def candidates_path(ws: Workspace) -> Path:
+    return ws.pairs_dir / "_candidates.parquet"
+
+
+def searched_path(ws: Workspace) -> Path:
+    return ws.pairs_dir / "_searched.parquet"
+
+
+def left_out_path(ws: Workspace) -> Path:
+    return ws.pairs_dir / "left_out.json"
+
+
+def tasks_path(ws: Workspace) -> Path:
+    return ws.label_studio / "tasks.json"
+
+
+def write_parquet(path: Path, table: pa.Table) -> None:
+    """Write ``table`` atomically (one row group, no statistics drift between runs)."""
+    with atomic.atomic_path(path) as tmp:
+        pq.write_table(table, tmp, compression="zstd")
+
+
+def _stat(path: Path) -> list[Any]:
+    st = path.stat()
+    return [path.name, st.st_size, st.st_mtime_ns]
+
+
+def fingerprint(ws: Workspace, params: dict[str, Any], encoder_dirs: list[Path]) -> str:
+    """A hash of the params and of the names, sizes and mtimes of every input file."""
+    files: list[Any] = [_stat(p) for p in ws.tile_parts()]
+    for folder in encoder_dirs:
+        files.append(str(folder.name))
+        files.extend(_stat(p) for p in sorted(folder.glob("part-*.parquet")))
+    tasks = tasks_path(ws)
+    if tasks.exists():
+        files.append(_stat(tasks))
+    blob = json.dumps({"params": params, "files": files}, sort_keys=True, default=str)
+    return hashlib.sha1(blob.encode()).hexdigest()
+
+
+def read_previous(ws: Workspace) -> tuple[pa.Table | None, dict[str, Any]]:
+    """The last pairs.parquet and its metadata, or ``(None, {})``."""
+    path = ws.pairs
+    if not path.exists():
+        return None, {}
+    try:
+        return pq.read_table(path), schemas.read_metadata(path)
+    except (OSError, pa.ArrowInvalid) as exc:
+        raise InputError(str(path), f"unreadable ({exc}); delete it to mine from scratch") from None
+
+
+def read_pinned(ws: Workspace) -> dict[str, tuple[str, str]]:
+    """Pair ids exported for annotation (Label Studio tasks.json) -> their two tile ids."""
+    path = tasks_path(ws)
+    if not path.exists():
+        return {}
+    try:
+        tasks = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise InputError(str(path), f"not readable JSON ({exc})") from None
+    if not isinstance(tasks, list):
+        raise InputError(str(path), "expected a JSON list of Label Studio tasks")
+    out: dict[str, tuple[str, str]] = {}
+    for task in tasks:
+        data = task.get("data", {}) if isinstance(task, dict) else {}
+        pid = data.get("pair_id")
+        if pid:
+            out[str(pid)] = (str(data.get("tile_a", "")), str(data.get("tile_b", "")))
+    return out
+
+
+def read_cache(ws: Workspace, key: dict[str, Any]) -> tuple[pa.Table, set[str]] | None:
+    """Cached candidates and the tiles already searched, if made with the same ``key``."""
+    cpath, spath = candidates_path(ws), searched_path(ws)
+    if not (cpath.exists() and spath.exists()):
+        return None
+    try:
+        cmeta, smeta = schemas.read_metadata(cpath), schemas.read_metadata(spath)
+        if cmeta.get("key") != key or cmeta.get("token") != smeta.get("token"):
+            return None
+        searched = set(pq.read_table(spath).column("tile_id").to_pylist())
+        return pq.read_table(cpath), searched
+    except (OSError, pa.ArrowInvalid):
+        log.warning("%s: unreadable candidate cache; searching all tiles again", cpath)
+        return None
+
+
+def write_cache(ws: Workspace, key: dict[str, Any], cands: pa.Table, searched: list[str]) -> None:
+    """Write the candidate cache; the token ties the two files together."""
+    token = uuid.uuid4().hex
+    meta = {"key": key, "token": token}
+    write_parquet(candidates_path(ws), cands.cast(schemas.with_metadata(CACHE_SCHEMA, meta)))
+    ids = pa.table({"tile_id": pa.array(sorted(searched), pa.string())})
+    write_parquet(searched_path(ws), ids.cast(schemas.with_metadata(SEARCHED_SCHEMA, meta)))

@@ -1,0 +1,46 @@
+"""``blindpairs mine`` from the command line."""
+
+from __future__ import annotations
+
+import yaml
+
+from blindpairs.cli import main
+from blindpairs.workspace import Workspace
+from tests.pairs.world import make_world, write_world
+
+
+def test_cli_mines_records_params_and_then_says_up_to_date(ws: Workspace, capsys) -> None:
+    write_world(ws, make_world(100, n_blind=3, n_decoys=1))
+    assert main(["mine", "-w", str(ws.root), "-q", "--encoders", "tiny", "--cap", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "3 pairs selected" in out and "100 tiles" in out
+    recorded = yaml.safe_load(ws.config.read_text())["mine"]
+    assert recorded["cap"] == 2 and recorded["encoders"] == "tiny"
+    assert main(["mine", "-w", str(ws.root), "-q", "--encoders", "tiny", "--cap", "2"]) == 0
+    assert "up to date (3 pairs)" in capsys.readouterr().out
+
+
+def test_cli_config_section_and_bad_values_fail_fast(ws: Workspace, tmp_path, capsys) -> None:
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("mine: {encoders: tiny, tau_clip: 1.5}\n")
+    assert main(["mine", "-w", str(ws.root), "-c", str(cfg)]) == 2
+    err = capsys.readouterr().err
+    assert "tau_clip" in err
+    assert not ws.pairs_dir.exists()
+
+
+def test_cli_explicit_encoder_ids_override_the_preset(ws: Workspace, capsys) -> None:
+    write_world(ws, make_world(30, n_blind=1, n_decoys=0))
+    code = main(
+        [
+            "mine",
+            "-w",
+            str(ws.root),
+            "-q",
+            "--clip",
+            "clip-tiny-random",
+            "--dino",
+            "dinov2-tiny-random",
+        ]
+    )
+    assert code == 0 and "1 pairs selected" in capsys.readouterr().out

@@ -1,0 +1,121 @@
+"""Bad input: reported and left out, or a clear error naming the file."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import numpy as np
+import pytest
+
+from blindpairs.errors import BlindpairsError, InputError, WorkspaceError
+from blindpairs.workspace import Workspace
+from pairs.mine import run_mine
+from pairs.params import MineParams
+from tests.pairs.conftest import CLIP, DINO, write_embeddings
+from tests.pairs.world import make_world, write_world
+
+TINY = MineParams(encoders="tiny")
+
+
+def test_tiles_missing_an_embedding_are_reported_and_left_out(ws: Workspace) -> None:
+    world = make_world(50, n_blind=2, n_decoys=0)
+    write_world(ws, world)
+    # drop the DINOv2 vector of one planted tile
+    write_embeddings(ws, DINO, world.ids[1:], world.dino[1:])
+    summary = run_mine(ws, TINY, quiet=True)
+    assert summary.left_out == {world.ids[0]: f"no embedding from {DINO}"}
+    assert summary.selected == 1
+    left = json.loads((ws.pairs_dir / "left_out.json").read_text())
+    assert left == [{"tile_id": world.ids[0], "reason": f"no embedding from {DINO}"}]
+
+
+def test_nan_vector_names_the_part(ws: Workspace) -> None:
+    world = make_world(20, 0, 0)
+    write_world(ws, world)
+    bad = world.clip[:5].copy()
+    bad[3, 0] = np.nan
+    write_embeddings(ws, CLIP, world.ids[:5], bad, part="part-bad.parquet")
+    write_embeddings(ws, CLIP, world.ids[5:], world.clip[5:])
+    with pytest.raises(InputError, match=r"part-bad\.parquet.*NaN"):
+        run_mine(ws, TINY, quiet=True)
+
+
+def test_two_encoders_in_one_folder_is_an_error(ws: Workspace) -> None:
+    world = make_world(20, 0, 0)
+    write_world(ws, world)
+    write_embeddings(
+        ws, CLIP, world.ids[:5], world.clip[:5], part="part-z.parquet", encoder_id="clip:other"
+    )
+    with pytest.raises(InputError, match="mixed"):
+        run_mine(ws, TINY, quiet=True)
+
+
+def test_wrong_dimension_is_an_error(ws: Workspace) -> None:
+    world = make_world(20, 0, 0)
+    write_world(ws, world)
+    write_embeddings(
+        ws,
+        CLIP,
+        ["extra"],
+        np.ones((1, 65), np.float32) / np.sqrt(65),
+        part="part-z.parquet",
+        dim=64,
+    )
+    with pytest.raises(InputError, match="part-z.parquet"):
+        run_mine(ws, TINY, quiet=True)
+
+
+def test_folder_of_another_encoder_is_an_error(ws: Workspace) -> None:
+    world = make_world(20, 0, 0)
+    write_world(ws, world)
+    for p in ws.encoder_dir(CLIP).glob("*.parquet"):
+        p.unlink()
+    write_embeddings(ws, CLIP, world.ids, world.clip, encoder_id="clip:something-else")
+    with pytest.raises(InputError, match="something-else"):
+        run_mine(ws, TINY, quiet=True)
+
+
+def test_missing_stage_outputs_say_what_to_run(ws: Workspace) -> None:
+    with pytest.raises(WorkspaceError, match="blindpairs tile"):
+        run_mine(ws, TINY, quiet=True)
+    write_world(ws, make_world(5, 0, 0))
+    with pytest.raises(WorkspaceError, match="blindpairs embed"):
+        run_mine(ws, MineParams(encoders="small"), quiet=True)
+
+
+def test_unnormalised_vectors_are_normalised(ws: Workspace) -> None:
+    world = make_world(100, n_blind=3, n_decoys=0)
+    world.clip *= 3.0
+    write_world(ws, world)
+    run_mine(ws, TINY, quiet=True)
+    from pyarrow import parquet as pq
+
+    assert {r["pair_id"] for r in pq.read_table(ws.pairs).to_pylist()} == world.blind
+
+
+def test_missing_faiss_says_how_to_install(ws: Workspace, monkeypatch) -> None:
+    from pairs import faiss_import
+
+    monkeypatch.setitem(sys.modules, "faiss", None)
+    with pytest.raises(BlindpairsError, match=r"blindpairs\[cpu\]"):
+        faiss_import.import_faiss()
+
+
+def test_tile_with_a_bad_footprint_is_left_out(ws: Workspace) -> None:
+    import pyarrow as pa
+    from pyarrow import parquet as pq
+
+    world = make_world(40, n_blind=2, n_decoys=0)
+    write_world(ws, world)
+    part = ws.tile_part("s1")
+    table = pq.read_table(part)
+    geoms = table.column("geometry").to_pylist()
+    geoms[0] = b"not wkb"
+    table = table.set_column(
+        table.schema.get_field_index("geometry"), "geometry", pa.array(geoms, pa.binary())
+    )
+    pq.write_table(table, part)
+    summary = run_mine(ws, TINY, quiet=True)
+    assert summary.left_out == {world.ids[0]: "footprint geometry missing, empty or not a polygon"}
+    assert summary.tiles == 39 and summary.selected == 1

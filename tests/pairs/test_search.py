@@ -1,0 +1,112 @@
+"""The CLIP search: exact methods agree; the IVF search finds >= 99% of the exact pairs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pairs.candidates import find_candidates
+from pairs.faiss_import import import_faiss
+from pairs.search_plan import SearchPlan, auto_nlist, plan_search
+from tests.pairs.conftest import unit
+
+
+def clustered(n: int, dim: int, clusters: int, spread: float, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    centres = unit(rng.standard_normal((clusters, dim)))
+    labels = rng.integers(0, clusters, n)
+    return unit(centres[labels] + spread * rng.standard_normal((n, dim)) / np.sqrt(dim))
+
+
+def pair_set(faiss, x, plan, tau, queries=None, method=None) -> set[tuple[int, int]]:
+    queries = np.ones(len(x), dtype=bool) if queries is None else queries
+    res = find_candidates(
+        faiss,
+        x,
+        x,
+        queries,
+        plan,
+        clip_min=tau,
+        dino_max=2.0,
+        tau_clip=tau,
+        batch=512,
+        method=method,
+    )
+    c = res.candidates
+    return set(zip(c.a.tolist(), c.b.tolist(), strict=True))
+
+
+def brute(x: np.ndarray, tau: float) -> set[tuple[int, int]]:
+    sims = x @ x.T
+    a, b = np.nonzero(np.triu(sims >= np.float32(tau), k=1))
+    return set(zip(a.tolist(), b.tolist(), strict=True))
+
+
+def test_exact_range_and_knn_match_brute_force() -> None:
+    faiss = import_faiss()
+    x = clustered(600, 16, 20, 0.4)
+    truth = brute(x, 0.9)
+    assert len(truth) > 500  # many neighbours per tile: the knn method must grow k
+    exact = SearchPlan("exact")
+    assert pair_set(faiss, x, exact, 0.9, method="range") == truth
+    assert pair_set(faiss, x, exact, 0.9, method="knn") == truth
+
+
+def test_query_subset_finds_pairs_with_a_query_tile_only() -> None:
+    faiss = import_faiss()
+    x = clustered(400, 16, 10, 0.4, seed=1)
+    queries = np.zeros(len(x), dtype=bool)
+    queries[300:] = True
+    want = {(a, b) for a, b in brute(x, 0.9) if queries[a] or queries[b]}
+    assert pair_set(faiss, x, SearchPlan("exact"), 0.9, queries) == want
+    ivf = plan_search(len(x), "ivf", 0, 0)
+    got = pair_set(faiss, x, ivf, 0.9, queries)
+    assert got <= want and len(got) >= 0.99 * len(want)
+
+
+def test_ivf_recall_at_least_99_percent_of_exact() -> None:
+    faiss = import_faiss()
+    x = clustered(6000, 64, 1000, 0.25, seed=2)
+    plan = plan_search(len(x), "auto", exact_max=1000, gpus=0)
+    assert plan.kind == "ivf" and plan.nlist == auto_nlist(len(x))
+    exact = pair_set(faiss, x, SearchPlan("exact"), 0.95)
+    approx = pair_set(faiss, x, plan, 0.95)
+    assert len(exact) > 1000
+    assert approx <= exact
+    assert len(approx & exact) / len(exact) >= 0.99
+
+
+def test_measured_recall_is_reported_for_ivf() -> None:
+    faiss = import_faiss()
+    x = clustered(3000, 32, 150, 0.25, seed=3)
+    plan = plan_search(len(x), "ivf", 0, 0)
+    res = find_candidates(
+        faiss,
+        x,
+        x,
+        np.ones(len(x), bool),
+        plan,
+        clip_min=0.95,
+        dino_max=2.0,
+        tau_clip=0.95,
+        batch=512,
+        recall_sample=200,
+    )
+    assert res.recall_pairs > 0 and res.recall is not None and 0.9 <= res.recall <= 1.0
+
+
+@pytest.mark.parametrize(("n", "expected"), [(100, "exact"), (5000, "ivf")])
+def test_plan_switches_at_exact_max(n: int, expected: str) -> None:
+    assert plan_search(n, "auto", exact_max=1000, gpus=0).kind == expected
+    assert plan_search(n, "auto", exact_max=1000, gpus=1).kind == "exact"
+
+
+def test_knn_past_the_gpu_k_limit_finishes_rows_by_matrix_product(monkeypatch) -> None:
+    from pairs import search
+
+    monkeypatch.setattr(search, "GPU_MAX_K", 64)
+    monkeypatch.setattr(search, "BLOCK_ELEMS", 600 * 7)  # a few rows per product
+    faiss = import_faiss()
+    x = clustered(600, 16, 5, 0.4, seed=4)  # ~120 tiles a cluster: rows with > 64 neighbours
+    truth = brute(x, 0.9)
+    assert pair_set(faiss, x, SearchPlan("exact"), 0.9, method="knn") == truth
