@@ -69,7 +69,12 @@ evaluate: install  ## score MODEL (comma-separated ids, e.g. random,clip:clip-ti
 report: install  ## render WORKSPACE/reports/index.html
 	$(BP) report --workspace $(WORKSPACE) $(CONFIG_FLAG)
 
-benchmark: tiles embeddings pairs export  ## tile, embed, mine and export in one go
+benchmark: tiles embeddings pairs export  ## every stage: tile, embed, mine, export, [ingest, evaluate,] report
+	@if [ -n "$(ANNOTATIONS)$(LABEL_STUDIO_URL)" ]; then $(MAKE) --no-print-directory ingest; \
+	else echo "ingest: skipped (no ANNOTATIONS= or LABEL_STUDIO_URL= given)"; fi
+	@if [ -f "$(WORKSPACE)/benchmark/benchmark.parquet" ]; then $(MAKE) --no-print-directory evaluate; \
+	else echo "evaluate: skipped (no published benchmark in $(WORKSPACE)/benchmark yet)"; fi
+	@$(MAKE) --no-print-directory report
 
 clean-demo:  ## remove the demo workspace
 	rm -rf $(DEMO_WS)
