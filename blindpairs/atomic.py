@@ -7,6 +7,7 @@ glob ``part-*.parquet``) and that :func:`clean_stale_temporaries` removes.
 from __future__ import annotations
 
 import contextlib
+import filecmp
 import json
 import os
 import uuid
@@ -19,19 +20,31 @@ TMP_MARK = ".tmp-"
 
 @contextlib.contextmanager
 def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
-    """Yield a temporary path next to ``target``; rename it over ``target`` on success."""
+    """Yield a temporary path next to ``target``; rename it over ``target`` on success.
+
+    When the new content equals the target's, the target is kept as it is.
+    """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f"{target.name}{TMP_MARK}{os.getpid()}-{uuid.uuid4().hex[:8]}")
     try:
         yield tmp
-        if tmp.exists():
+        if tmp.exists() and not _same_content(tmp, target):
             with open(tmp, "rb") as fh:
                 os.fsync(fh.fileno())
             os.replace(tmp, target)
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def _same_content(a: Path, b: Path) -> bool:
+    """True when ``b`` exists with exactly the bytes of ``a`` (then ``b`` is left alone,
+    so a re-run that produces the same output does not touch the file or its mtime)."""
+    try:
+        return b.stat().st_size == a.stat().st_size and filecmp.cmp(a, b, shallow=False)
+    except OSError:
+        return False
 
 
 def write_bytes(target: str | os.PathLike[str], data: bytes) -> None:

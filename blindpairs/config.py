@@ -159,6 +159,8 @@ def record_resolved(config_path: str | os.PathLike[str], stage: str, params: Any
             current = yaml.safe_load(config_path.read_text(encoding="utf-8")) or {}
         except yaml.YAMLError:
             current = {}
+    if current.get(stage) == to_dict(params):
+        return  # unchanged: leave the file (and its mtime) alone
     current[stage] = to_dict(params)
     atomic.write_text(config_path, yaml.safe_dump(current, sort_keys=True))
 

@@ -1,4 +1,4 @@
-"""``blindpairs evaluate``: score models on the benchmark; ``report`` is still to come."""
+"""``blindpairs evaluate``: score models on the benchmark; ``blindpairs report``: the HTML page."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from pathlib import Path
 from blindpairs.commands import Command, record_params, stage_params
 from blindpairs.config import add_options
 from blindpairs.errors import ConfigError
-from blindpairs.placeholder import not_implemented
 from blindpairs.workspace import Workspace
 from evaluation.params import EvaluateParams
+from evaluation.report.params import ReportParams
 
 log = logging.getLogger("evaluation")
 
@@ -105,6 +105,35 @@ def _pct(x: object) -> str:
     return "n/a" if x is None else f"{100 * float(x):.1f}%"  # type: ignore[arg-type]
 
 
+REPORT = "report"
+
+
+def add_report_arguments(parser: argparse.ArgumentParser) -> None:
+    add_options(parser, ReportParams)
+
+
+def run_report(args: argparse.Namespace) -> int:
+    from evaluation.report.stage import run_report as render_report
+
+    params = stage_params(args, REPORT, ReportParams)
+    ws = Workspace(args.workspace)
+    summary = render_report(ws, params)
+    if summary.status == "nothing to report":
+        print(f"report: nothing to report yet: no stage has written anything in {ws.root}")
+        return 0
+    record_params(args, REPORT, params)
+    for what, why in summary.failed:
+        print(f"report: left out {what}: {why}")
+    if summary.status == "up to date":
+        print(f"report: up to date, nothing written: {summary.path}")
+    else:
+        print(
+            f"report: 1 done ({summary.assets} image(s)), 0 skipped as up to date, "
+            f"{len(summary.failed)} failed item(s) left out: {summary.path}"
+        )
+    return 0
+
+
 COMMANDS = [
     Command(
         name=STAGE,
@@ -118,5 +147,16 @@ COMMANDS = [
             "and 2k form a pair, right only when both are right."
         ),
     ),
-    not_implemented("report", "render the static HTML report", "issue 7"),
+    Command(
+        name=REPORT,
+        help="render <ws>/reports/index.html: pairs, similarities, yield, map, scores, answers",
+        add_arguments=add_report_arguments,
+        run=run_report,
+        description=(
+            "Write a static HTML page (no server, no JavaScript) of everything the workspace "
+            "holds: the mined pairs best first, CLIP vs DINOv2 similarity with the thresholds, "
+            "the yield grid, a footprint map, and once models are evaluated the leaderboard, "
+            "per-category bars and every model's answers. Skips when nothing changed."
+        ),
+    ),
 ]

@@ -100,7 +100,7 @@ def test_build_evaluate_report_and_rebuild(tmp_path: Path, capsys: pytest.Captur
         scores = json.loads((ws.evaluation / run_dir / "scores.json").read_text())
         lines = (ws.evaluation / run_dir / "responses.jsonl").read_text().splitlines()
         assert len(lines) == len(bench)
-        assert 0.0 <= scores["pair_accuracy"]["value"] <= 1.0
+        assert 0.0 <= scores["pair_accuracy"]["accuracy"] <= 1.0
 
     run("report", "-w", str(ws.root))
     page = (ws.reports / "index.html").read_text()

@@ -1,0 +1,161 @@
+"""The footprint map: every tile's footprint per scene and the selected pairs as lines.
+
+Equirectangular (plate carrée with its standard parallel at the map's centre),
+so lon/lat come straight from the footprints and distances look right locally.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from evaluation.report import svg
+from evaluation.report.axes import MARGIN, Frame
+from evaluation.report.gather import TileInfo, Tiles
+
+WIDTH = 760
+PLOT_H = (220, 560)  # smallest and largest height of the plot area
+
+
+@dataclass(frozen=True)
+class MapLayout:
+    """The frame of the map and the scenes' colours."""
+
+    frame: Frame
+    scene_colors: dict[str, str]
+    drawn: list[TileInfo]
+    total: int
+
+
+def _extent(rings: list[np.ndarray]) -> tuple[float, float, float, float]:
+    stacked = np.concatenate(rings)
+    lon0, lat0 = stacked.min(axis=0)
+    lon1, lat1 = stacked.max(axis=0)
+    return float(lon0), float(lon1), float(lat0), float(lat1)
+
+
+def equal_area_frame(lon0: float, lon1: float, lat0: float, lat1: float) -> Frame:
+    """A frame whose pixels per degree of longitude are cos(centre latitude) of latitude's."""
+    pad_lon = max(lon1 - lon0, 1e-4) * 0.06
+    pad_lat = max(lat1 - lat0, 1e-4) * 0.06
+    lon0, lon1, lat0, lat1 = lon0 - pad_lon, lon1 + pad_lon, lat0 - pad_lat, lat1 + pad_lat
+    cos_lat = max(math.cos(math.radians((lat0 + lat1) / 2)), 0.05)
+    plot_w = WIDTH - MARGIN["left"] - MARGIN["right"]
+    per_deg = plot_w / ((lon1 - lon0) * cos_lat)  # pixels per degree of latitude
+    plot_h = (lat1 - lat0) * per_deg
+    if plot_h > PLOT_H[1]:  # tall: widen the longitudes instead
+        per_deg = PLOT_H[1] / (lat1 - lat0)
+        half = plot_w / (per_deg * cos_lat) / 2
+        mid = (lon0 + lon1) / 2
+        lon0, lon1 = mid - half, mid + half
+    # whole pixels of height; the latitudes grow or shrink to fit them exactly
+    plot_h = int(round(min(max(plot_h, PLOT_H[0]), PLOT_H[1])))
+    half = plot_h / per_deg / 2
+    mid = (lat0 + lat1) / 2
+    lat0, lat1 = mid - half, mid + half
+    height = plot_h + MARGIN["top"] + MARGIN["bottom"]
+    return Frame(WIDTH, height, (lon0, lon1), (lat0, lat1))
+
+
+def layout(tiles: Tiles, max_tiles: int) -> MapLayout | None:
+    """What the map draws (an even sample of at most ``max_tiles`` tiles); None if no footprint."""
+    placed = [t for _, t in sorted(tiles.by_id.items()) if t.ring is not None]
+    if not placed:
+        return None
+    drawn = placed
+    if len(placed) > max_tiles:
+        keep = np.linspace(0, len(placed) - 1, max_tiles).round().astype(np.int64)
+        drawn = [placed[i] for i in keep]
+    scenes = sorted({t.scene_id for t in placed})
+    colors = {s: svg.color(i) for i, s in enumerate(scenes)}
+    frame = equal_area_frame(*_extent([t.ring for t in placed]))
+    return MapLayout(frame, colors, drawn, len(placed))
+
+
+def footprint_map(
+    tiles: Tiles, pairs: list[dict[str, Any]], max_tiles: int
+) -> tuple[str, MapLayout] | None:
+    """The map as SVG and what it drew, or None when no tile has a readable footprint."""
+    lay = layout(tiles, max_tiles)
+    if lay is None:
+        return None
+    frame = lay.frame
+    x, y = frame.x, frame.y
+    body = frame.axes("longitude (°)", "latitude (°)", "{:.4g}", "{:.4g}")
+    for t in lay.drawn:
+        coords = [(x(lon), y(lat)) for lon, lat in t.ring.tolist()]
+        body.append(
+            svg.element(
+                "polygon",
+                points=svg.points(coords),
+                cls="footprint",
+                fill=lay.scene_colors[t.scene_id],
+                stroke=lay.scene_colors[t.scene_id],
+            )
+        )
+    body += _scene_markers(tiles, lay)
+    body += _pair_lines(tiles, pairs, frame)
+    label = (
+        f"Footprints of {len(lay.drawn)} tiles in {len(lay.scene_colors)} scenes, "
+        f"{len(pairs)} pairs"
+    )
+    return svg.document(frame.width, frame.height, body, label), lay
+
+
+def _scene_markers(tiles: Tiles, lay: MapLayout) -> list[str]:
+    """A ring and a name at each scene's centre, so scenes far apart stay visible."""
+    x, y = lay.frame.x, lay.frame.y
+    by_scene: dict[str, list[tuple[float, float]]] = {}
+    for t in tiles.by_id.values():
+        if t.center is not None:
+            by_scene.setdefault(t.scene_id, []).append(t.center)
+    out = []
+    for scene, col in lay.scene_colors.items():
+        lon, lat = np.asarray(by_scene[scene]).mean(axis=0).tolist()
+        out.append(
+            svg.element(
+                "circle",
+                svg.title(scene),
+                cx=x(lon),
+                cy=y(lat),
+                r=7.0,
+                cls="scene-marker",
+                stroke=col,
+            )
+        )
+        right_half = x(lon) > lay.frame.width / 2
+        out.append(
+            svg.text(
+                x(lon) + (-9 if right_half else 9),
+                y(lat) - 6,
+                scene,
+                cls="scene-label",
+                text_anchor="end" if right_half else "start",
+            )
+        )
+    return out
+
+
+def _pair_lines(tiles: Tiles, pairs: list[dict[str, Any]], frame: Frame) -> list[str]:
+    x, y = frame.x, frame.y
+    out = []
+    for row in pairs:
+        a, b = tiles.by_id.get(row["tile_a"]), tiles.by_id.get(row["tile_b"])
+        if a is None or b is None or a.center is None or b.center is None:
+            continue
+        tip = f"pair #{row['rank']}: {row['tile_a']} – {row['tile_b']}"
+        out.append(
+            svg.element(
+                "line",
+                svg.title(tip),
+                x1=x(a.center[0]),
+                y1=y(a.center[1]),
+                x2=x(b.center[0]),
+                y2=y(b.center[1]),
+                cls="pair-line",
+            )
+        )
+    return out

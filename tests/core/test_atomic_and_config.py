@@ -1,0 +1,85 @@
+"""The shared core: atomic writes, config resolution, the resolved config file."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import pytest
+import yaml
+
+from blindpairs import atomic
+from blindpairs.config import float_tuple, option, record_resolved, resolve
+from blindpairs.errors import ConfigError
+
+
+def test_atomic_write_replaces_and_leaves_no_temporary(tmp_path):
+    target = tmp_path / "a" / "f.json"
+    atomic.write_json(target, {"x": 1})
+    atomic.write_json(target, {"x": 2})
+    assert yaml.safe_load(target.read_text()) == {"x": 2}
+    assert [p.name for p in target.parent.iterdir()] == ["f.json"]
+
+
+def test_identical_content_keeps_the_file_untouched(tmp_path):
+    target = tmp_path / "f.txt"
+    atomic.write_text(target, "same")
+    os.utime(target, ns=(1, 1))
+    atomic.write_text(target, "same")
+    assert target.stat().st_mtime_ns == 1
+    atomic.write_text(target, "other")
+    assert target.read_text() == "other" and target.stat().st_mtime_ns != 1
+
+
+def test_failure_inside_the_block_keeps_the_old_file(tmp_path):
+    target = tmp_path / "f.txt"
+    atomic.write_text(target, "finished work")
+    with pytest.raises(RuntimeError), atomic.atomic_path(target) as tmp:
+        tmp.write_text("half")
+        raise RuntimeError("killed")
+    assert target.read_text() == "finished work"
+    assert [p.name for p in tmp_path.iterdir()] == ["f.txt"]
+
+
+def test_stale_temporaries_are_removed(tmp_path):
+    (tmp_path / "part-a.parquet.tmp-1-abc").write_text("x")
+    (tmp_path / "part-a.parquet").write_text("y")
+    removed = atomic.clean_stale_temporaries(tmp_path)
+    assert [p.name for p in removed] == ["part-a.parquet.tmp-1-abc"]
+    assert [p.name for p in tmp_path.iterdir()] == ["part-a.parquet"]
+
+
+@dataclass(frozen=True)
+class P:
+    size: int = option(512, "tile size")
+    ratio: float = option(0.5, "a ratio")
+    flag: bool = option(False, "a flag")
+    pct: tuple[float, ...] = option((2.0, 98.0), "percentiles", parse=float_tuple)
+
+
+def test_precedence_default_file_flag():
+    assert resolve(P).size == 512
+    assert resolve(P, {"size": 256}).size == 256
+    p = resolve(P, {"size": 256, "flag": "yes", "pct": [1, 99]}, {"size": 128})
+    assert (p.size, p.flag, p.pct) == (128, True, (1.0, 99.0))
+
+
+def test_bad_values_and_unknown_keys_name_the_source():
+    with pytest.raises(ConfigError, match="cfg.yaml.*'size'"):
+        resolve(P, {"size": "big"}, section_source="cfg.yaml")
+    with pytest.raises(ConfigError, match="unknown option 'sise'.*size"):
+        resolve(P, {"sise": 1})
+    with pytest.raises(ConfigError, match="command line.*true or false"):
+        resolve(P, None, {"flag": "maybe"})
+
+
+def test_record_resolved_merges_sections_and_skips_identical(tmp_path):
+    cfg = tmp_path / "config.yaml"
+    record_resolved(cfg, "tile", resolve(P))
+    record_resolved(cfg, "embed", resolve(P, {"size": 1}))
+    data = yaml.safe_load(cfg.read_text())
+    assert data["tile"]["size"] == 512 and data["embed"]["size"] == 1
+    assert data["tile"]["pct"] == [2.0, 98.0]
+    os.utime(cfg, ns=(1, 1))
+    record_resolved(cfg, "tile", resolve(P))
+    assert cfg.stat().st_mtime_ns == 1
