@@ -9,12 +9,15 @@ FAISS ?= $(shell nvidia-smi -L >/dev/null 2>&1 && echo gpu || echo cpu)
 WORKSPACE ?= workspace
 SCENES ?=
 CONFIG ?=
-ENCODERS ?= tiny
+# the demo runs the small real pair unless ENCODERS= is given on the command line
+DEMO_ENCODERS := $(if $(filter command line,$(origin ENCODERS)),$(ENCODERS),small)
 MODEL ?= random
 LABEL_STUDIO_URL ?=
 ANNOTATIONS ?=
 PYTEST_ARGS ?=
 CONFIG_FLAG := $(if $(CONFIG),--config $(CONFIG),)
+# --encoders only when given: otherwise the config file's (or the stage's paper default) holds
+ENCODERS_FLAG := $(if $(ENCODERS),--encoders $(ENCODERS),)
 DEMO_WS ?= demo-workspace
 
 .PHONY: help install test test-slow test-all lint demo tiles embeddings pairs export ingest evaluate report benchmark clean-demo
@@ -43,19 +46,22 @@ lint: install  ## ruff lint and format check
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-demo: install  ## the whole pipeline on the built-in example scenes (ENCODERS=tiny|small|paper)
+demo: install  ## the pipeline on built-in example scenes (small real encoders; ENCODERS=tiny offline)
 	$(BP) example-scenes $(DEMO_WS)/scenes
-	$(MAKE) --no-print-directory benchmark WORKSPACE=$(DEMO_WS) SCENES=$(DEMO_WS)/scenes \
-		CONFIG=$(or $(CONFIG),examples/demo.yaml)
+	@$(MAKE) --no-print-directory benchmark WORKSPACE=$(DEMO_WS) SCENES=$(DEMO_WS)/scenes \
+		CONFIG=$(or $(CONFIG),examples/demo.yaml) ENCODERS=$(DEMO_ENCODERS) \
+	|| { echo "demo: stopped. Without model weights, run the same demo on random-weight encoders:" \
+		"make demo ENCODERS=tiny"; exit 1; }
+	@echo "demo: done; open $(DEMO_WS)/reports/index.html"
 
 tiles: install  ## tile SCENES into WORKSPACE/tiles
 	$(BP) tile $(SCENES) --workspace $(WORKSPACE) $(CONFIG_FLAG)
 
 embeddings: install  ## embed new tiles with CLIP and DINOv2 (ENCODERS=tiny|small|paper)
-	$(BP) embed --workspace $(WORKSPACE) $(CONFIG_FLAG) --encoders $(ENCODERS)
+	$(BP) embed --workspace $(WORKSPACE) $(CONFIG_FLAG) $(ENCODERS_FLAG)
 
 pairs: install  ## mine CLIP-blind pairs
-	$(BP) mine --workspace $(WORKSPACE) $(CONFIG_FLAG) --encoders $(ENCODERS)
+	$(BP) mine --workspace $(WORKSPACE) $(CONFIG_FLAG) $(ENCODERS_FLAG)
 
 export: install  ## export candidate pairs for Label Studio (LABEL_STUDIO_URL= to push)
 	$(BP) export --workspace $(WORKSPACE) $(CONFIG_FLAG) $(if $(LABEL_STUDIO_URL),--push $(LABEL_STUDIO_URL),)
