@@ -24,6 +24,26 @@ def _front_matter(license_id: str, pairs: int) -> str:
     return "---\n" + yaml.safe_dump(meta, sort_keys=False) + "---\n"
 
 
+MINING_HEADER = (
+    "CLIP encoder",
+    "CLIP weights",
+    "DINOv2 encoder",
+    "DINOv2 weights",
+    "tau_clip (CLIP cosine above)",
+    "tau_dino (DINOv2 cosine below)",
+    "random weights",
+    "pairs",
+)
+_MINING_FIELDS = ("clip_encoder", "clip_weights", "dino_encoder", "dino_weights", "tau_clip")
+
+
+def _mining_row(group: dict[str, Any]) -> tuple[Any, ...]:
+    """One row per distinct encoders/weights/thresholds; unknown values say so."""
+    values = [group.get(k) for k in (*_MINING_FIELDS, "tau_dino")]
+    shown = tuple("unknown" if v is None else v for v in values)
+    return (*shown, bool(group.get("random_weights")), group.get("pairs", 0))
+
+
 def _table(header: tuple[str, ...], rows: list[tuple[Any, ...]]) -> list[str]:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(md_escape(c) for c in row) + " |" for row in rows]
@@ -34,7 +54,6 @@ def dataset_card(rows: list[dict[str, Any]], info: dict[str, Any]) -> str:
     """Markdown card; every value that came from data is escaped."""
     pairs = len(rows) // 2
     counts = Counter(r["category"] for r in rows[::2])
-    pm = info.get("pairs_meta", {})
     lines = [_front_matter(info["license"], pairs), "# blindpairs benchmark", ""]
     if info.get("random_weights"):
         lines += [
@@ -65,17 +84,13 @@ def dataset_card(rows: list[dict[str, Any]], info: dict[str, Any]) -> str:
         ("category", "pattern", "pairs"),
         [(c, names.get(c, ""), counts[c]) for c in order if counts.get(c)],
     )
-    lines += ["", "## Mining", ""]
+    lines += ["", "## Mining", "", "Encoders and thresholds of the published pairs:", ""]
+    lines += _table(MINING_HEADER, [_mining_row(m) for m in info.get("mining", [])])
+    lines += [""]
     lines += _table(
         ("field", "value"),
         [
-            ("CLIP encoder", pm.get("clip_encoder", info.get("clip_encoder", ""))),
-            ("CLIP weights", pm.get("clip_weights", "")),
-            ("DINOv2 encoder", pm.get("dino_encoder", info.get("dino_encoder", ""))),
-            ("DINOv2 weights", pm.get("dino_weights", "")),
-            ("tau_clip (CLIP cosine above)", pm.get("tau_clip", info.get("tau_clip", ""))),
-            ("tau_dino (DINOv2 cosine below)", pm.get("tau_dino", info.get("tau_dino", ""))),
-            ("random weights", bool(info.get("random_weights"))),
+            ("random weights (any pair)", bool(info.get("random_weights"))),
             ("annotation policy", info.get("policy", "")),
             ("errata applied", info.get("errata_applied", 0)),
         ],

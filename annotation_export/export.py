@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +37,15 @@ def tasks_path(ws: Workspace) -> Path:
 
 def meta_path(ws: Workspace) -> Path:
     return ws.label_studio / "export.json"
+
+
+def read_meta(ws: Workspace) -> dict[str, Any]:
+    """``export.json`` of the last export (``{}`` when there is none or it is unreadable)."""
+    try:
+        meta = json.loads(meta_path(ws).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return meta if isinstance(meta, dict) else {}
 
 
 def failures_path(ws: Workspace) -> Path:
@@ -73,7 +83,7 @@ def _write_image(ws: Workspace, tile_id: str, data: bytes) -> Path:
 
 
 def _export_pair(
-    ws: Workspace, pair: dict, tiles: dict[str, dict], root: Path, random_weights: bool
+    ws: Workspace, pair: dict, tiles: dict[str, dict], root: Path, pairs_meta: dict
 ) -> dict[str, Any]:
     paths = []
     for key in ("tile_a", "tile_b"):
@@ -84,7 +94,7 @@ def _export_pair(
     for key in ("tile_a", "tile_b"):
         paths.append(_write_image(ws, pair[key], tiles[pair[key]]["image"]))
     urls = (local_files_url(paths[0], root), local_files_url(paths[1], root))
-    return build_task(pair, tiles, urls, random_weights)
+    return build_task(pair, tiles, urls, pairs_meta)
 
 
 def export_workspace(ws: Workspace, params: ExportParams) -> ExportSummary:
@@ -95,7 +105,12 @@ def export_workspace(ws: Workspace, params: ExportParams) -> ExportSummary:
     atomic.clean_stale_temporaries(ws.label_studio / "images")
     tasks = read_tasks(tasks_path(ws))
     exported = {t["data"]["pair_id"] for t in tasks}
-    random_weights = bool(pairs_meta.get("random_weights"))
+    # Sticky: once random-weight pairs were exported, the export says so for good.
+    random_weights = (
+        bool(pairs_meta.get("random_weights"))
+        or bool(read_meta(ws).get("random_weights"))
+        or any(t["data"].get("random_weights") for t in tasks)
+    )
     summary = ExportSummary(already=len(exported))
     new = [p for p in pairs if p["pair_id"] not in exported]
     # Read tiles for a margin above the budget so a few bad pairs do not leave it unspent.
@@ -106,7 +121,7 @@ def export_workspace(ws: Workspace, params: ExportParams) -> ExportSummary:
         if len(summary.added) >= params.budget:
             break
         try:
-            tasks.append(_export_pair(ws, pair, tiles, root, random_weights))
+            tasks.append(_export_pair(ws, pair, tiles, root, pairs_meta))
         except (ValueError, OSError) as exc:
             summary.failed[pair["pair_id"]] = str(exc)
             log.warning("pair %s not exported: %s", pair["pair_id"], exc)

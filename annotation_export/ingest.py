@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from annotation_export.annotations import Task, load_export
 from annotation_export.errata import Errata, apply_erratum, load_errata
-from annotation_export.export import meta_path, tasks_path
-from annotation_export.images import read_task_image
+from annotation_export.export import read_meta, tasks_path
+from annotation_export.images import check_url, tile_images
 from annotation_export.inputs import read_tile_rows
 from annotation_export.params import IngestParams
 from annotation_export.policy import POLICIES, Decision
@@ -27,6 +28,19 @@ from blindpairs.schemas import read_metadata
 from blindpairs.workspace import Workspace
 
 FORMAT_VERSION = 1
+# Where the annotations came from and whether to publish regardless: not part of
+# the fingerprint (the annotation bytes themselves are hashed).
+NOT_FINGERPRINTED = ("annotations", "pull", "project_title", "token_env", "force")
+MINING_KEYS = (
+    "clip_encoder",
+    "clip_weights",
+    "dino_encoder",
+    "dino_weights",
+    "tau_clip",
+    "tau_dino",
+    "random_weights",
+)
+SIDES = (("image_a", "tile_a"), ("image_b", "tile_b"))
 
 
 def report_path(ws: Workspace) -> Path:
@@ -37,16 +51,15 @@ def default_errata(ws: Workspace) -> Path:
     return ws.root / "annotation" / "errata.yaml"
 
 
-def _export_meta(ws: Workspace) -> dict[str, Any]:
-    try:
-        return json.loads(meta_path(ws).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
+def check_random_weights(
+    ws: Workspace, params: IngestParams, meta: dict[str, Any], tasks: list[dict]
+) -> bool:
+    """Whether any exported pair came from random-weight encoders; refuse unless allowed.
 
-
-def check_random_weights(ws: Workspace, params: IngestParams, meta: dict[str, Any]) -> bool:
-    """Whether the pairs came from random-weight encoders; refuse unless allowed."""
-    random = bool(meta.get("random_weights"))
+    Any one is enough: the export's (sticky) flag, a task's own flag in the
+    trusted tasks.json, or the current pairs file.
+    """
+    random = bool(meta.get("random_weights")) or any(t["data"].get("random_weights") for t in tasks)
     if ws.pairs.is_file():
         try:
             random = random or bool(read_metadata(ws.pairs).get("random_weights"))
@@ -54,7 +67,8 @@ def check_random_weights(ws: Workspace, params: IngestParams, meta: dict[str, An
             raise InputError(str(ws.pairs), f"cannot read its metadata: {exc}") from None
     if random and not params.allow_random_weights:
         raise ConfigError(
-            f"{ws.pairs}: the pairs were mined with random-weight encoders, so the benchmark "
+            f"{ws.label_studio}: exported pairs were mined with random-weight encoders, so the "
+            "benchmark "
             "would be meaningless; re-run embed and mine with real weights, or pass "
             "--allow-random-weights to publish test data"
         )
@@ -153,6 +167,48 @@ def _rows(pid: str, number: int, item: Item, data: dict, images: tuple[bytes, by
     ]
 
 
+def _fingerprinted(params: IngestParams) -> dict[str, Any]:
+    return {k: v for k, v in to_dict(params).items() if k not in NOT_FINGERPRINTED}
+
+
+def _urls_match(ws: Workspace, tasks: list[Task], trusted: dict, report: IngestReport) -> bool:
+    """Cross-check every task's image URLs against the pair's trusted tile ids."""
+    for task in tasks:
+        try:
+            for image_key, tile_key in SIDES:
+                check_url(task.data.get(image_key), ws, trusted[tile_key])
+        except ValueError as exc:
+            report.left_out("bad_tasks", task.pair_id, f"{image_key}: {exc}", task_id=task.task_id)
+            return False
+    return True
+
+
+def _pair_images(
+    ws: Workspace, accepted: dict[str, tuple[Item, dict]], exported: dict, report: IngestReport
+) -> dict[str, tuple[bytes, bytes]]:
+    """Both images of each accepted pair by its trusted tile ids; pairs lacking one go."""
+    wanted = {exported[pid][k] for pid in accepted for _, k in SIDES}
+    found = tile_images(ws, wanted)
+    out: dict[str, tuple[bytes, bytes]] = {}
+    for pid in list(accepted):
+        tiles = [exported[pid][k] for _, k in SIDES]
+        lost = [t for t in tiles if t not in found]
+        if lost:
+            reason = f"no PNG image of tile(s) {', '.join(lost)} (neither exported nor in tiles/)"
+            report.left_out("bad_tasks", pid, reason)
+            del accepted[pid]
+            continue
+        out[pid] = (found[tiles[0]], found[tiles[1]])
+    return out
+
+
+def _mining(exported: dict, pids: Iterable[str]) -> list[dict[str, Any]]:
+    """Distinct encoders/weights/thresholds of the published pairs, with pair counts."""
+    counts = Counter(tuple(exported[pid].get(k) for k in MINING_KEYS) for pid in pids)
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))
+    return [{**dict(zip(MINING_KEYS, key, strict=True)), "pairs": n} for key, n in ranked]
+
+
 def _scenes(ws: Workspace, rows: list[dict]) -> list[tuple[str, str, int]]:
     tiles = read_tile_rows(ws, {r["tile_id"] for r in rows}, with_image=False)
     counts: dict[tuple[str, str], int] = defaultdict(int)
@@ -167,8 +223,8 @@ def ingest_workspace(ws: Workspace, params: IngestParams, source: Path) -> Inges
     exported_tasks = read_tasks(tasks_path(ws))
     if not exported_tasks:
         raise WorkspaceError(f"{tasks_path(ws)}: no exported tasks; run `blindpairs export` first")
-    meta = _export_meta(ws)
-    random = check_random_weights(ws, params, meta)
+    meta = read_meta(ws)
+    random = check_random_weights(ws, params, meta, exported_tasks)
     errata = errata_for(ws, params)
     try:
         raw = source.read_bytes()
@@ -177,7 +233,9 @@ def ingest_workspace(ws: Workspace, params: IngestParams, source: Path) -> Inges
     fingerprint = _fingerprint(
         raw,
         tasks_path(ws).read_bytes(),
-        json.dumps([to_dict(params), FORMAT_VERSION, errata.sha256 if errata else ""]).encode(),
+        json.dumps(
+            [_fingerprinted(params), FORMAT_VERSION, errata.sha256 if errata else ""]
+        ).encode(),
     )
     report = IngestReport(source=str(source), policy=params.policy)
     if not params.force and _up_to_date(ws, fingerprint):
@@ -195,9 +253,8 @@ def ingest_workspace(ws: Workspace, params: IngestParams, source: Path) -> Inges
             )
     exported = {t["data"]["pair_id"]: t["data"] for t in exported_tasks}
     by_pair = _group(tasks, exported, report)
-    document_root = Path(meta.get("document_root") or ws.root)
     policy = POLICIES[params.policy]
-    accepted: dict[str, tuple[Item, tuple[bytes, bytes], dict]] = {}
+    accepted: dict[str, tuple[Item, dict]] = {}
     for pid in (t["data"]["pair_id"] for t in exported_tasks):  # export order = best first
         if pid not in by_pair:
             continue
@@ -209,13 +266,7 @@ def ingest_workspace(ws: Workspace, params: IngestParams, source: Path) -> Inges
         item, erratum = _apply_errata(pid, decision.chosen.item, errata, report)
         if item is None:
             continue
-        data = by_pair[pid][-1].data
-        try:
-            images = tuple(
-                read_task_image(data.get(k), document_root, ws.root) for k in ("image_a", "image_b")
-            )
-        except ValueError as exc:
-            report.left_out("bad_tasks", pid, str(exc), task_id=by_pair[pid][-1].task_id)
+        if not _urls_match(ws, by_pair[pid], exported[pid], report):
             continue
         chosen = decision.chosen.annotation
         prov = {
@@ -227,19 +278,21 @@ def ingest_workspace(ws: Workspace, params: IngestParams, source: Path) -> Inges
             "as_annotated": asdict(decision.chosen.item),
             "errata": erratum,
         }
-        accepted[pid] = (item, images, prov)  # type: ignore[assignment]
+        accepted[pid] = (item, prov)
+    images = _pair_images(ws, accepted, exported, report)
     numbers = assign_numbers(previous_numbers(ws.benchmark), list(accepted))
     rows: list[dict] = []
     for pid in sorted(accepted, key=numbers.__getitem__):
-        item, images, _ = accepted[pid]
-        rows.extend(_rows(pid, numbers[pid], item, exported[pid], images))
+        item, _ = accepted[pid]
+        rows.extend(_rows(pid, numbers[pid], item, exported[pid], images[pid]))
     report.published = [r["pair_id"] for r in rows[::2]]
     info = {
         "license": params.license,
         "policy": params.policy,
         "random_weights": random,
         "pairs_meta": meta.get("pairs", {}),
-        "errata_applied": sum(1 for p in accepted.values() if p[2]["errata"]),
+        "mining": _mining(exported, accepted),
+        "errata_applied": sum(1 for p in accepted.values() if p[1]["errata"]),
         "scenes": _scenes(ws, rows),
     }
     provenance = {
@@ -247,7 +300,7 @@ def ingest_workspace(ws: Workspace, params: IngestParams, source: Path) -> Inges
         "source": str(source),
         "policy": params.policy,
         "pair_numbers": numbers,
-        "pairs": {pid: accepted[pid][2] for pid in accepted},
+        "pairs": {pid: accepted[pid][1] for pid in accepted},
     }
     if rows:  # an empty benchmark is never published over an earlier one
         publish(ws, rows, info, provenance)

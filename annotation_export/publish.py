@@ -67,7 +67,7 @@ def publish(ws: Workspace, rows: list[Row], info: dict[str, Any], provenance: di
     built = ws.root / f".benchmark.tmp-{os.getpid()}-{uuid.uuid4().hex[:6]}"
     built.mkdir(parents=True)
     try:
-        meta = {k: info[k] for k in ("random_weights", "policy", "license", "pairs_meta")}
+        meta = {k: info[k] for k in ("random_weights", "policy", "license", "pairs_meta", "mining")}
         for writer in FORMATS.values():
             writer(built, rows, meta)
         (built / "README.md").write_text(dataset_card(rows, info), encoding="utf-8")

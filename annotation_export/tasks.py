@@ -53,9 +53,14 @@ def build_task(
     pair: dict[str, Any],
     tiles: dict[str, dict[str, Any]],
     urls: tuple[str, str],
-    random_weights: bool,
+    pairs_meta: dict[str, Any],
 ) -> dict[str, Any]:
-    """One task: ``{"data": {...}}`` with the keys the labeling config and ingest use."""
+    """One task: ``{"data": {...}}`` with the keys the labeling config and ingest use.
+
+    The mining facts (encoders, weights, thresholds, random weights) are stored
+    per task, so the published card describes the pairs actually published.
+    """
+    random_weights = bool(pairs_meta.get("random_weights"))
     a, b = tiles[pair["tile_a"]], tiles[pair["tile_b"]]
     data: dict[str, Any] = {
         "pair_id": pair["pair_id"],
@@ -69,6 +74,9 @@ def build_task(
         data[key] = None if value is None else round(float(value), 4)
     for key in ("rank", "clip_encoder", "dino_encoder"):
         data[key] = pair.get(key)
+    for key in ("clip_weights", "dino_weights"):
+        value = pairs_meta.get(key)
+        data[key] = None if value is None else str(value)
     data.update(_side(a, "a"))
     data.update(_side(b, "b"))
     data["random_weights"] = bool(random_weights)

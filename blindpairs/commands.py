@@ -44,23 +44,21 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
 
 
-def add_compute_options(parser: argparse.ArgumentParser) -> None:
-    """Options of stages that run on Dask."""
+def add_compute_options(
+    parser: argparse.ArgumentParser,
+    local_help: str = "threads of the local Dask cluster (default: CPU count)",
+) -> None:
+    """Options of stages that run on Dask; ``local_help`` says what ``--workers`` means
+    when no scheduler is given."""
     group = parser.add_argument_group("compute")
     group.add_argument(
         "--scheduler",
         default=None,
         metavar="ADDRESS",
         help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 "
-        "(default: $DASK_SCHEDULER_ADDRESS, else a local cluster)",
+        "(default: $DASK_SCHEDULER_ADDRESS, else this machine)",
     )
-    group.add_argument(
-        "--workers",
-        type=int,
-        default=None,
-        metavar="N",
-        help="threads of the local cluster (default: CPU count)",
-    )
+    group.add_argument("--workers", type=int, default=None, metavar="N", help=local_help)
 
 
 def stage_params(

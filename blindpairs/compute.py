@@ -14,6 +14,8 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from blindpairs.errors import ConfigError
+
 log = logging.getLogger(__name__)
 
 SCHEDULER_ENV = "DASK_SCHEDULER_ADDRESS"
@@ -43,7 +45,14 @@ def dask_client(
     address = scheduler_address(scheduler)
     if address:
         log.info("connecting to Dask scheduler at %s", address)
-        with Client(address, timeout="30s") as client:
+        try:
+            client = Client(address, timeout="30s")
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot reach the Dask scheduler at {address} ({exc}); start it, or drop "
+                f"--scheduler and unset ${SCHEDULER_ENV} to run on this machine"
+            ) from None
+        with client:
             yield client
         return
     n = workers or os.cpu_count() or 1

@@ -31,6 +31,13 @@ def _print_summary(summaries: list) -> None:
             rate = s.embedded / max(s.seconds, 1e-9)
             line += f", {s.parts} part(s) in {s.seconds:.1f} s ({rate:.1f} tiles/s)"
         print(line)
+        if s.pruned:
+            print(f"  pruned {s.pruned} embedding(s) of tiles no longer in tiles/")
+        elif s.vanished:
+            print(
+                f"  {s.vanished} stored embedding(s) belong to tiles no longer in tiles/ "
+                "(--prune to remove them)"
+            )
         for tile_id, reason in list(s.reasons.items())[:10]:
             print(f"  failed {tile_id}: {reason}")
         if len(s.reasons) > 10:
@@ -47,7 +54,7 @@ def run_embed(args: argparse.Namespace) -> int:
         stage.check_local_device(params.device)
     factory = functools.partial(compute.dask_client, args.scheduler, args.workers)
     summaries = stage.embed_workspace(Workspace(args.workspace), params, factory, quiet=args.quiet)
-    if not any(s.embedded or s.failed for s in summaries):
+    if not any(s.embedded or s.failed or s.pruned for s in summaries):
         ids = ", ".join(s.encoder_id for s in summaries)
         print(f"embed: nothing to do; every tile already has an embedding from {ids}")
     _print_summary(summaries)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from blindpairs.errors import BlindpairsError
+from blindpairs.errors import BlindpairsError, ConfigError
 
 
 class WeightsUnavailableError(BlindpairsError, RuntimeError):
@@ -17,4 +17,22 @@ def weights_unavailable(encoder_id: str, source: str, reason: str, flag: str) ->
         'Hugging Face cache (e.g. `python -c "from embeddings.registry import create_encoder; '
         f"create_encoder('{encoder_id}')\"`) and copy that cache here, pointing HF_HOME at it; "
         f"or (2) pass a local checkpoint file with {flag} PATH"
+    )
+
+
+class CheckpointError(ConfigError):
+    """A local checkpoint file given for an encoder cannot be loaded as its weights."""
+
+
+class EncoderLoadError(BlindpairsError, RuntimeError):
+    """An encoder could not be created on a worker (the message names it and its weights)."""
+
+
+def checkpoint_unreadable(encoder_id: str, path: str, flag: str, exc: BaseException) -> str:
+    """The message of :class:`CheckpointError`: encoder, file, cause and what to do."""
+    first = str(exc).splitlines()[0].split(". ")[0].strip() if str(exc) else ""
+    cause = f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+    return (
+        f"{flag} {path}: cannot load it as the weights of encoder {encoder_id!r} ({cause}); "
+        "pass a PyTorch (.pt/.bin) or .safetensors state-dict file of that model"
     )

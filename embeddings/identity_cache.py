@@ -2,8 +2,9 @@
 
 Working out an identity needs open_clip/timm configs, and importing those
 libraries takes seconds; with this cache a re-run that has nothing to do
-answers without importing them. Entries are keyed by encoder id, options,
-checkpoint file size/mtime and the installed open_clip/timm versions.
+answers without importing them. Entries are keyed by encoder id, its registry
+entry (spec), options, checkpoint file size/mtime and the installed
+open_clip/timm versions.
 """
 
 from __future__ import annotations
@@ -37,7 +38,12 @@ def _key(encoder_id: str, options: EncoderOptions) -> str:
     if options.checkpoint and Path(options.checkpoint).is_file():
         st = Path(options.checkpoint).stat()
         ckpt = [str(Path(options.checkpoint).resolve()), st.st_size, st.st_mtime_ns]
-    return json.dumps([encoder_id, dataclasses.asdict(options), ckpt, _versions()], sort_keys=True)
+    spec = dataclasses.asdict(registry.get_spec(encoder_id))
+    return json.dumps(
+        [encoder_id, spec, dataclasses.asdict(options), ckpt, _versions()],
+        sort_keys=True,
+        default=str,
+    )
 
 
 def cached_describe(cache_dir: Path, encoder_id: str, options: EncoderOptions) -> dict[str, Any]:

@@ -110,5 +110,11 @@ class EmbedParams:
     replace: bool = option(
         False,
         "delete embeddings made with other weights/preprocessing in the encoder folder and "
-        "re-embed (without it such a folder stops the run)",
+        "re-embed (without it such a folder stops the run); they are deleted only after "
+        "the new embedding completes",
+    )
+    prune: bool = option(
+        False,
+        "remove stored embeddings of tiles that are no longer in tiles/ (without it they "
+        "are only counted in the summary)",
     )

@@ -20,7 +20,7 @@ from blindpairs import atomic, compute
 from blindpairs.errors import BlindpairsError, ConfigError, WorkspaceError
 from blindpairs.progress import progress
 from blindpairs.workspace import Workspace
-from embeddings import identity_cache, registry, store, tiles
+from embeddings import clip, dinov2, identity_cache, registry, replace, store, tiles, weights
 from embeddings.params import NONE, EmbedParams
 from embeddings.spec import EncoderOptions
 from embeddings.worker import ChunkResult, ChunkTask, EncoderConfig, embed_chunk
@@ -42,6 +42,7 @@ class EncoderJob:
     skipped: int
     failed_before: int
     stale_parts: list[Path] = field(default_factory=list)
+    vanished: int = 0
 
     @property
     def n_todo(self) -> int:
@@ -58,6 +59,8 @@ class EncoderSummary:
     failed: int = 0
     failed_before: int = 0
     parts: int = 0
+    vanished: int = 0
+    pruned: int = 0
     seconds: float = 0.0
     reasons: dict[str, str] = field(default_factory=dict)
 
@@ -118,6 +121,13 @@ def plan_job(
         )
     skip = set() if state.other_parts else set(state.done)
     failed_before = {} if params.retry_failed or state.other_parts else state.failed
+    if replace.backup_dir(out_dir).is_dir():
+        log.warning(
+            "%s holds the parts an interrupted --replace set aside; they are deleted when "
+            "a --replace run completes",
+            replace.backup_dir(out_dir),
+        )
+    all_ids = {t for ids in part_ids.values() for t in ids}
     todo: dict[Path, list[str]] = {}
     skipped = 0
     for part, ids in part_ids.items():
@@ -134,6 +144,7 @@ def plan_job(
         skipped=skipped,
         failed_before=len(failed_before),
         stale_parts=state.other_parts,
+        vanished=len(state.done - all_ids),
     )
 
 
@@ -227,11 +238,14 @@ def run_job(job: EncoderJob, client: Any, params: EmbedParams, quiet: bool) -> E
     )
     job.out_dir.mkdir(parents=True, exist_ok=True)
     atomic.clean_stale_temporaries(job.out_dir)
-    for stale in job.stale_parts:
-        log.warning("--replace: removing %s", stale)
-        stale.unlink(missing_ok=True)
-    if job.stale_parts:
-        (job.out_dir / store.FAILURES).unlink(missing_ok=True)
+    with replace.set_aside(job.out_dir, job.stale_parts):
+        _embed_chunks(job, client, params, quiet, summary)
+    return summary
+
+
+def _embed_chunks(
+    job: EncoderJob, client: Any, params: EmbedParams, quiet: bool, summary: EncoderSummary
+) -> None:
     start = time.perf_counter()
     results = compute.ordered_map(
         client,
@@ -248,7 +262,26 @@ def run_job(job: EncoderJob, client: Any, params: EmbedParams, quiet: bool) -> E
             summary.reasons.update(result.failures)
             bar.update(len(result.tile_ids) + len(result.failures))
     summary.seconds = time.perf_counter() - start
-    return summary
+
+
+CHECKPOINT_FLAGS = {"clip": clip.CHECKPOINT_FLAG, "dino": dinov2.CHECKPOINT_FLAG}
+
+
+def check_checkpoints(jobs: list[EncoderJob]) -> None:
+    """Fail before any Dask work when a checkpoint file of a job with work cannot load."""
+    for job in jobs:
+        if job.config.checkpoint and (job.n_todo or job.stale_parts):
+            weights.check_checkpoint(
+                job.config.encoder_id, job.config.checkpoint, CHECKPOINT_FLAGS[job.role]
+            )
+
+
+def prune_vanished(ws: Workspace, jobs: list[EncoderJob], summaries: list[EncoderSummary]) -> None:
+    """``--prune``: drop stored embeddings of tiles no longer in ``tiles/``."""
+    keep = {t for part in ws.tile_parts() for t in tiles.tile_ids(part)}
+    for job, summary in zip(jobs, summaries, strict=True):
+        if job.vanished:
+            summary.pruned = store.prune(job.out_dir, job.identity, keep)
 
 
 def embed_workspace(
@@ -260,17 +293,27 @@ def embed_workspace(
     """Embed every tile that lacks an embedding; start Dask only when there is work."""
     jobs = plan(ws, params)
     summaries = [
-        EncoderSummary(j.config.encoder_id, skipped=j.skipped, failed_before=j.failed_before)
+        EncoderSummary(
+            j.config.encoder_id,
+            skipped=j.skipped,
+            failed_before=j.failed_before,
+            vanished=j.vanished,
+        )
         for j in jobs
     ]
+    check_checkpoints(jobs)
+    if params.prune:
+        prune_vanished(ws, jobs, summaries)
     if not any(j.n_todo or j.stale_parts for j in jobs):
         return summaries
     factory = client_factory or compute.dask_client
     with factory() as client:
-        return [
-            run_job(j, client, params, quiet) if (j.n_todo or j.stale_parts) else s
-            for j, s in zip(jobs, summaries, strict=True)
-        ]
+        for i, job in enumerate(jobs):
+            if job.n_todo or job.stale_parts:
+                done = run_job(job, client, params, quiet)
+                done.vanished, done.pruned = summaries[i].vanished, summaries[i].pruned
+                summaries[i] = done
+    return summaries
 
 
 def check_local_device(device: str) -> None:

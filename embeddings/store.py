@@ -75,18 +75,27 @@ def scan(encoder_dir: Path, wanted: Mapping[str, Any]) -> FolderState:
             state.other_identity = state.other_identity or identity(meta)
             continue
         state.done.update(pq.read_table(part, columns=[EMBEDDING_ID]).column(0).to_pylist())
-    failures = Path(encoder_dir) / FAILURES
-    if failures.exists():
-        table = pq.read_table(failures)
+    failed = scan_failures(encoder_dir, key)
+    state.failed = {t: r for t, r in failed.items() if t not in state.done}
+    return state
+
+
+def scan_failures(encoder_dir: Path, key: str) -> dict[str, str]:
+    """Recorded failures (tile id -> reason) of the identity with key ``key``."""
+    path = Path(encoder_dir) / FAILURES
+    if not path.exists():
+        return {}
+    table = pq.read_table(path)
+    return {
+        tid: reason
         for tid, reason, ident in zip(
             table.column("tile_id").to_pylist(),
             table.column("reason").to_pylist(),
             table.column("identity").to_pylist(),
             strict=True,
-        ):
-            if ident == key and tid not in state.done:
-                state.failed[tid] = reason
-    return state
+        )
+        if ident == key
+    }
 
 
 def differences(a: Mapping[str, Any], b: Mapping[str, Any]) -> str:
@@ -156,3 +165,30 @@ def record_failures(
     table = pa.Table.from_pylist(list(rows.values()), schema=FAILURES_SCHEMA)
     with atomic.atomic_path(path) as tmp:
         pq.write_table(table, tmp)
+
+
+def prune(encoder_dir: Path, wanted: Mapping[str, Any], keep: set[str]) -> int:
+    """Drop rows of identity ``wanted`` whose tile id is not in ``keep``; return how many.
+
+    A part that loses every row is deleted; one that loses some is rewritten
+    atomically (same name, same metadata). Failures of dropped tiles go too.
+    """
+    key = identity_key(wanted)
+    removed: set[str] = set()
+    for part in parts(encoder_dir):
+        if identity_key(read_metadata(part)) != key:
+            continue
+        table = pq.read_table(part)
+        ids = table.column(EMBEDDING_ID).to_pylist()
+        mask = [t in keep for t in ids]
+        if all(mask):
+            continue
+        removed.update(t for t, ok in zip(ids, mask, strict=True) if not ok)
+        if not any(mask):
+            part.unlink()
+            continue
+        with atomic.atomic_path(part) as tmp:
+            pq.write_table(table.filter(pa.array(mask)), tmp)
+    failed = scan_failures(encoder_dir, key)
+    record_failures(encoder_dir, wanted, [], resolved=[t for t in failed if t not in keep])
+    return len(removed)

@@ -10,11 +10,17 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 from blindpairs.errors import ConfigError
-from embeddings.errors import WeightsUnavailableError, weights_unavailable
+from embeddings.errors import (
+    CheckpointError,
+    WeightsUnavailableError,
+    checkpoint_unreadable,
+    weights_unavailable,
+)
 
 _HASH_CACHE: dict[tuple[str, int, int], str] = {}
 
@@ -54,3 +60,35 @@ def fetch(encoder_id: str, source: str, flag: str, download: Callable[[], str]) 
             weights_unavailable(encoder_id, source, "no weights file was found", flag)
         )
     return str(path)
+
+
+def _load_state(path: str) -> Any:
+    """The object in a checkpoint file, read the way open_clip and timm read it."""
+    if path.endswith(".safetensors"):
+        from safetensors import safe_open
+
+        with safe_open(path, framework="pt") as fh:
+            return {k: None for k in fh.keys()}  # noqa: SIM118 (safe_open has no iterator)
+    import torch
+
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+    except RuntimeError as exc:
+        if "mmap" not in str(exc):
+            raise
+        return torch.load(path, map_location="cpu", weights_only=True)  # legacy format
+
+
+def check_checkpoint(encoder_id: str, path: str, flag: str) -> None:
+    """Fail with :class:`CheckpointError` when ``path`` is not a loadable state dict.
+
+    Run before any work is sent out, so a wrong file is one clear error rather
+    than a failure of every task.
+    """
+    try:
+        state = _load_state(str(path))
+    except Exception as exc:  # torch/pickle/safetensors raise many types for bad files
+        raise CheckpointError(checkpoint_unreadable(encoder_id, str(path), flag, exc)) from None
+    if not isinstance(state, Mapping) or not state:
+        problem = ValueError(f"it holds a {type(state).__name__}, not a non-empty state dict")
+        raise CheckpointError(checkpoint_unreadable(encoder_id, str(path), flag, problem))

@@ -17,7 +17,9 @@ from typing import Any
 
 import numpy as np
 
+from blindpairs.errors import BlindpairsError
 from embeddings.encoder import ImageEncoder
+from embeddings.errors import EncoderLoadError
 from embeddings.tiles import decode
 
 _MAX_CACHED = 2
@@ -63,21 +65,36 @@ class ChunkResult:
 
 def get_encoder(config: EncoderConfig) -> ImageEncoder:
     """The cached encoder for ``config``, created on first use in this process."""
-    from embeddings.registry import create_encoder
-
     with _CACHE_LOCK:
         if config not in _ENCODERS:
             while len(_ENCODERS) >= _MAX_CACHED:
                 _ENCODERS.pop(next(iter(_ENCODERS)))
-            _ENCODERS[config] = create_encoder(
-                config.encoder_id,
-                checkpoint=config.checkpoint,
-                device=config.device,
-                dtype=config.compute_dtype,
-                image_size=config.image_size,
-                pooling=config.pooling,
-            )
+            _ENCODERS[config] = _create(config)
         return _ENCODERS[config]
+
+
+def _create(config: EncoderConfig) -> ImageEncoder:
+    """Create the encoder; a library error becomes one naming the encoder and its weights."""
+    from embeddings.registry import create_encoder
+
+    try:
+        return create_encoder(
+            config.encoder_id,
+            checkpoint=config.checkpoint,
+            device=config.device,
+            dtype=config.compute_dtype,
+            image_size=config.image_size,
+            pooling=config.pooling,
+        )
+    except BlindpairsError:
+        raise
+    except Exception as exc:  # timm/open_clip/torch raise many types
+        first = str(exc).splitlines()[0].strip() if str(exc) else ""
+        weights = f"checkpoint {config.checkpoint}" if config.checkpoint else "its default weights"
+        raise EncoderLoadError(
+            f"cannot create encoder {config.encoder_id!r} with {weights}: "
+            f"{type(exc).__name__}: {first}"
+        ) from None
 
 
 def _prepare(encoder: ImageEncoder, data: bytes | None) -> Any:

@@ -2,57 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from pairs.search import MARGIN, search_pairs
+from pairs.faiss_import import gpu_count
+from pairs.pairset import Candidates, pair_keys, rowwise_dot
+from pairs.runner import LocalRunner, Runner
+from pairs.search import MARGIN, build_lists, exact_method, query_batches
 from pairs.search_plan import SearchPlan
+from pairs.units import ExactUnit, IvfUnit, SearchData, Thresholds, Unit
 
-CHUNK = 1 << 16
 RECALL_SEED = 0
 
-
-@dataclass(frozen=True)
-class Candidates:
-    """Pairs ``(a[i], b[i])`` (indices into the tiles, ``a < b``) with both similarities."""
-
-    a: np.ndarray
-    b: np.ndarray
-    clip: np.ndarray
-    dino: np.ndarray
-
-    @classmethod
-    def empty(cls) -> Candidates:
-        i, f = np.zeros(0, np.int64), np.zeros(0, np.float32)
-        return cls(i, i.copy(), f, f.copy())
-
-    def __len__(self) -> int:
-        return len(self.a)
-
-    def take(self, keep: np.ndarray) -> Candidates:
-        return Candidates(self.a[keep], self.b[keep], self.clip[keep], self.dino[keep])
-
-    @staticmethod
-    def concat(parts: list[Candidates]) -> Candidates:
-        if not parts:
-            return Candidates.empty()
-        return Candidates(
-            *(np.concatenate([getattr(p, f) for p in parts]) for f in ("a", "b", "clip", "dino"))
-        )
-
-
-def rowwise_dot(x: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``x[a[i]] . x[b[i]]`` in float32, computed the same way wherever it is needed."""
-    out = np.empty(len(a), dtype=np.float32)
-    for s in range(0, len(a), CHUNK):
-        out[s : s + CHUNK] = np.einsum("ij,ij->i", x[a[s : s + CHUNK]], x[b[s : s + CHUNK]])
-    return out
-
-
-def _keys(a: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
-    return a.astype(np.int64) * n + b.astype(np.int64)
+__all__ = ["Candidates", "SearchResult", "exact_neighbours", "find_candidates", "rowwise_dot"]
 
 
 def exact_neighbours(x: np.ndarray, rows: np.ndarray, tau: float) -> np.ndarray:
@@ -66,7 +32,7 @@ def exact_neighbours(x: np.ndarray, rows: np.ndarray, tau: float) -> np.ndarray:
         keep = i != j
         a, b = np.minimum(i[keep], j[keep]), np.maximum(i[keep], j[keep])
         ok = rowwise_dot(x, a, b) >= np.float32(tau)
-        keys.append(_keys(a[ok], b[ok], n))
+        keys.append(pair_keys(a[ok], b[ok], n))
     return np.unique(np.concatenate(keys)) if keys else np.zeros(0, np.int64)
 
 
@@ -75,6 +41,58 @@ class SearchResult:
     candidates: Candidates
     recall: float | None
     recall_pairs: int
+
+
+def _recall_sample(queries: np.ndarray, size: int) -> np.ndarray:
+    sample = np.zeros(len(queries), dtype=bool)
+    qidx = np.flatnonzero(queries)
+    rng = np.random.default_rng(RECALL_SEED)
+    sample[np.sort(rng.choice(qidx, min(size, len(qidx)), replace=False))] = True
+    return sample
+
+
+def _list_groups(
+    own: list[np.ndarray], probing: list[np.ndarray], batch: int
+) -> list[tuple[tuple[np.ndarray, np.ndarray], ...]]:
+    """Non-empty lists in order, grouped until a group's probing tiles reach ``batch``."""
+    groups: list[tuple[tuple[np.ndarray, np.ndarray], ...]] = []
+    group: list[tuple[np.ndarray, np.ndarray]] = []
+    size = 0
+    for members, askers in zip(own, probing, strict=True):
+        if not (members.size and askers.size):
+            continue
+        group.append((members, askers))
+        size += askers.size
+        if size >= batch:
+            groups.append(tuple(group))
+            group, size = [], 0
+    if group:
+        groups.append(tuple(group))
+    return groups
+
+
+def _plan_units(
+    faiss: Any,
+    clip_x: np.ndarray,
+    dino_x: np.ndarray,
+    queries: np.ndarray,
+    plan: SearchPlan,
+    batch: int,
+    recall_sample: int,
+    method: str | None,
+    train_gpu: bool,
+) -> tuple[SearchData, list[Unit]]:
+    """The search data and its units: query batches (exact) or IVF lists (k-means here)."""
+    token = uuid.uuid4().hex
+    if plan.kind != "ivf":
+        run = exact_method(plan.gpu, method)
+        units: list[Unit] = [ExactUnit(r, run, plan.gpu) for r in query_batches(queries, batch)]
+        return SearchData(token, clip_x, dino_x, queries), units
+    lists = build_lists(faiss, clip_x, dataclasses.replace(plan, gpu=train_gpu))
+    everyone = bool(queries.all())
+    units = [IvfUnit(group, everyone) for group in _list_groups(lists.own, lists.probing, batch)]
+    sample = _recall_sample(queries, recall_sample) if recall_sample > 0 else None
+    return SearchData(token, clip_x, dino_x, queries, sample, lists.probes), units
 
 
 def find_candidates(
@@ -91,35 +109,36 @@ def find_candidates(
     recall_sample: int = 0,
     method: str | None = None,
     bar: Any = None,
+    runner: Runner | None = None,
 ) -> SearchResult:
-    """Pairs with CLIP >= ``clip_min`` and DINOv2 < ``dino_max`` among/with the query tiles."""
+    """Pairs with CLIP >= ``clip_min`` and DINOv2 < ``dino_max`` among/with the query tiles.
+
+    The search runs as units on ``runner`` (default: in this process); IVF lists
+    are trained here, with the GPU only when this process's FAISS has one.
+    """
     n = clip_x.shape[0]
-    sample = np.zeros(n, dtype=bool)
-    measure = plan.kind == "ivf" and recall_sample > 0
-    if measure:
-        qidx = np.flatnonzero(queries)
-        rng = np.random.default_rng(RECALL_SEED)
-        sample[np.sort(rng.choice(qidx, min(recall_sample, len(qidx)), replace=False))] = True
-    found: list[np.ndarray] = []
+    if n < 2 or not queries.any():
+        return SearchResult(Candidates.empty(), None, 0)
+    runner = runner or LocalRunner()
+    train_gpu = plan.gpu and gpu_count(faiss) > 0
+    data, units = _plan_units(
+        faiss, clip_x, dino_x, queries, plan, batch, recall_sample, method, train_gpu
+    )
+    if bar is not None:
+        bar.total = len(units)
     parts: list[Candidates] = []
-    for a, b in search_pairs(faiss, clip_x, clip_min, queries, plan, batch, method):
-        clip = rowwise_dot(clip_x, a, b)
-        ok = clip >= np.float32(clip_min)
-        a, b, clip = a[ok], b[ok], clip[ok]
-        if measure:
-            s = (sample[a] | sample[b]) & (clip >= np.float32(tau_clip))
-            found.append(_keys(a[s], b[s], n))
-        dino = rowwise_dot(dino_x, a, b)
-        keep = dino < np.float32(dino_max)
-        parts.append(Candidates(a[keep], b[keep], clip[keep], dino[keep]))
+    found: list[np.ndarray] = []
+    limits = Thresholds(clip_min, dino_max, tau_clip)
+    for result in runner.run(units, data, limits):
+        parts.append(result.candidates)
+        found.append(result.found)
         if bar is not None:
             bar.update(1)
     cands = Candidates.concat(parts)
-    order = np.lexsort((cands.b, cands.a))
-    cands = cands.take(order)
-    if not measure:
+    cands = cands.take(np.lexsort((cands.b, cands.a)))
+    if data.sample is None:
         return SearchResult(cands, None, 0)
-    truth = exact_neighbours(clip_x, np.flatnonzero(sample), tau_clip)
+    truth = exact_neighbours(clip_x, np.flatnonzero(data.sample), tau_clip)
     got = np.unique(np.concatenate(found)) if found else np.zeros(0, np.int64)
     recall = float(np.isin(truth, got).mean()) if truth.size else None
     return SearchResult(cands, recall, int(truth.size))

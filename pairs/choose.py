@@ -11,9 +11,9 @@ import pyarrow as pa
 
 from blindpairs.workspace import Workspace
 from pairs import store
-from pairs.candidates import Candidates, rowwise_dot
 from pairs.inputs import MineInputs
 from pairs.outputs import PairRow
+from pairs.pairset import Candidates, rowwise_dot
 from pairs.params import MineParams
 from pairs.selection import Fixed, greedy_select, rank_order
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from blindpairs.commands import Command, record_params, stage_params
+from blindpairs.commands import Command, add_compute_options, record_params, stage_params
 from blindpairs.config import add_options
 from blindpairs.workspace import Workspace
 
@@ -20,6 +20,7 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
     from pairs.params import MineParams
 
     add_options(parser, MineParams)
+    add_compute_options(parser)
 
 
 def _print_summary(s: MineSummary) -> None:
@@ -44,9 +45,11 @@ def _print_summary(s: MineSummary) -> None:
 def _run(args: argparse.Namespace) -> int:
     from pairs.mine import run_mine
     from pairs.params import MineParams
+    from pairs.runner import runner_factory
 
     params = stage_params(args, STAGE, MineParams)
-    summary = run_mine(Workspace(args.workspace), params, quiet=args.quiet)
+    runners = runner_factory(args.scheduler, args.workers)
+    summary = run_mine(Workspace(args.workspace), params, quiet=args.quiet, runners=runners)
     record_params(args, STAGE, params)
     _print_summary(summary)
     return 0
@@ -58,7 +61,8 @@ COMMANDS = [
         help="mine CLIP-blind pairs with FAISS",
         description="Find tile pairs that CLIP calls alike (cosine >= tau_clip) and DINOv2 "
         "tells apart (cosine < tau_dino), leaving out the same place; rank, cap and write "
-        "pairs/pairs.parquet and pairs/yield.json. Incremental: only new tiles are searched.",
+        "pairs/pairs.parquet and pairs/yield.json. Incremental: only new tiles are searched. "
+        "Searches in this process, or on a Dask cluster with --scheduler.",
         add_arguments=_add_arguments,
         run=_run,
     )

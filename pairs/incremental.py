@@ -12,9 +12,12 @@ import pyarrow as pa
 from blindpairs.progress import progress
 from blindpairs.workspace import Workspace
 from pairs import store
-from pairs.candidates import Candidates, find_candidates
+from pairs.candidates import find_candidates
+from pairs.faiss_import import gpu_count
 from pairs.inputs import MineInputs
+from pairs.pairset import Candidates
 from pairs.params import MineParams
+from pairs.runner import RunnerFactory, local_runner
 from pairs.search_plan import SearchPlan, plan_search
 
 log = logging.getLogger(__name__)
@@ -71,29 +74,44 @@ def _cache_table(c: Candidates, ids: np.ndarray) -> pa.Table:
 
 
 def search_new(
-    ws: Workspace, faiss: Any, gpus: int, inputs: MineInputs, params: MineParams, quiet: bool
+    ws: Workspace,
+    faiss: Any,
+    inputs: MineInputs,
+    params: MineParams,
+    quiet: bool,
+    runners: RunnerFactory | None = None,
 ) -> Found:
-    """Search the tiles that the cache has not seen (all with ``fresh``); update the cache."""
+    """Search the tiles that the cache has not seen (all with ``fresh``); update the cache.
+
+    The search runs on a runner from ``runners`` (default: this process), opened
+    only when there is something to search.
+    """
     n = len(inputs.tile_ids)
     key = search_key(inputs, params)
     old, queries = _cached(ws, inputs, key, params.fresh)
-    plan = plan_search(n, params.index, params.exact_max, gpus, params.nlist, params.nprobe)
     if not queries.any() or n < 2:
-        return Found(old, plan, 0, None)
-    with progress(None, "mine: searching", unit="batch", quiet=quiet) as bar:
-        result = find_candidates(
-            faiss,
-            inputs.clip.vectors,
-            inputs.dino.vectors,
-            queries,
-            plan,
-            clip_min=params.search_clip,
-            dino_max=params.search_dino,
-            tau_clip=params.tau_clip,
-            batch=params.batch,
-            recall_sample=params.recall_sample,
-            bar=bar,
+        plan = plan_search(
+            n, params.index, params.exact_max, gpu_count(faiss), params.nlist, params.nprobe
         )
+        return Found(old, plan, 0, None)
+    with (runners or local_runner)() as runner:
+        gpus = runner.gpus()
+        plan = plan_search(n, params.index, params.exact_max, gpus, params.nlist, params.nprobe)
+        with progress(None, "mine: searching", unit="unit", quiet=quiet) as bar:
+            result = find_candidates(
+                faiss,
+                inputs.clip.vectors,
+                inputs.dino.vectors,
+                queries,
+                plan,
+                clip_min=params.search_clip,
+                dino_max=params.search_dino,
+                tau_clip=params.tau_clip,
+                batch=params.batch,
+                recall_sample=params.recall_sample,
+                bar=bar,
+                runner=runner,
+            )
     cands = Candidates.concat([old, result.candidates])
     ids = np.array(inputs.tile_ids, dtype=object)
     store.write_cache(ws, key, _cache_table(cands, ids), list(inputs.tile_ids))

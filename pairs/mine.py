@@ -11,11 +11,12 @@ from blindpairs.config import to_dict
 from blindpairs.workspace import Workspace
 from pairs import store
 from pairs.choose import select_pairs
-from pairs.faiss_import import gpu_count, import_faiss
+from pairs.faiss_import import import_faiss
 from pairs.incremental import search_new
 from pairs.inputs import MineInputs, load_inputs
 from pairs.outputs import PairRow, pairs_table, yield_grid
 from pairs.params import MineParams
+from pairs.runner import RunnerFactory
 from pairs.search_plan import SearchPlan
 from pairs.selection import pair_id
 from pairs.spatial import Footprints, conflicts, load_footprints
@@ -51,8 +52,17 @@ def _drop_bad_footprints(inputs: MineInputs) -> tuple[MineInputs, Footprints]:
     return inputs.drop(~ok, reason), fp.take(ok)
 
 
-def run_mine(ws: Workspace, params: MineParams, quiet: bool = False) -> MineSummary:
-    """Mine CLIP-blind pairs in workspace ``ws``; write pairs.parquet and yield.json."""
+def run_mine(
+    ws: Workspace,
+    params: MineParams,
+    quiet: bool = False,
+    runners: RunnerFactory | None = None,
+) -> MineSummary:
+    """Mine CLIP-blind pairs in workspace ``ws``; write pairs.parquet and yield.json.
+
+    ``runners`` opens where the search runs (default: this process; see
+    :func:`pairs.runner.runner_factory` for a Dask cluster).
+    """
     faiss = import_faiss()
     dirs = [ws.encoder_dir(params.clip_id), ws.encoder_dir(params.dino_id)]
     settings = {k: v for k, v in to_dict(params).items() if k not in RUN_ONLY}
@@ -65,7 +75,7 @@ def run_mine(ws: Workspace, params: MineParams, quiet: bool = False) -> MineSumm
     atomic.clean_stale_temporaries(ws.pairs_dir)
     inputs, fp = _drop_bad_footprints(load_inputs(ws, params.clip_id, params.dino_id))
     n = len(inputs.tile_ids)
-    found = search_new(ws, faiss, gpu_count(faiss), inputs, params, quiet)
+    found = search_new(ws, faiss, inputs, params, quiet, runners)
     cands = found.candidates
     same = conflicts(
         fp,

@@ -10,6 +10,7 @@ See :mod:`pairs.search_plan` for the methods and their parameters.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -34,7 +35,7 @@ def _canonical(rows: np.ndarray, cols: np.ndarray, queries: np.ndarray) -> Pairs
     return np.minimum(rows, cols), np.maximum(rows, cols)
 
 
-def _flat_index(faiss: Any, x: np.ndarray, gpu: bool) -> Any:
+def flat_index(faiss: Any, x: np.ndarray, gpu: bool) -> Any:
     index = faiss.IndexFlatIP(x.shape[1])
     index.add(x)
     return faiss.index_cpu_to_all_gpus(index) if gpu else index
@@ -77,6 +78,25 @@ EXACT_METHODS: dict[str, Callable[[Any, np.ndarray, np.ndarray, float], Pairs]] 
 }
 
 
+def exact_batch(
+    index: Any, x: np.ndarray, rows: np.ndarray, queries: np.ndarray, radius: float, method: str
+) -> Pairs:
+    """Pairs of the query tiles ``rows`` with every tile, from a flat index over ``x``."""
+    found_rows, cols = EXACT_METHODS[method](index, x, rows, radius - MARGIN)
+    return _canonical(found_rows, cols, queries)
+
+
+def exact_method(gpu: bool, method: str | None = None) -> str:
+    """The exact search method: range search on the CPU, growing k-NN on the GPU."""
+    return method or ("knn" if gpu else "range")
+
+
+def query_batches(queries: np.ndarray, batch: int) -> list[np.ndarray]:
+    """The query tiles' indices in batches of ``batch``."""
+    qidx = np.flatnonzero(queries)
+    return [qidx[start : start + batch] for start in range(0, len(qidx), batch)]
+
+
 def exact_pairs(
     faiss: Any,
     x: np.ndarray,
@@ -87,12 +107,10 @@ def exact_pairs(
     method: str | None = None,
 ) -> Iterator[Pairs]:
     """Exact search with a FAISS flat inner-product index, ``batch`` query tiles at a time."""
-    index = _flat_index(faiss, x, gpu)
-    run = EXACT_METHODS[method or ("knn" if gpu else "range")]
-    qidx = np.flatnonzero(queries)
-    for start in range(0, len(qidx), batch):
-        rows, cols = run(index, x, qidx[start : start + batch], radius - MARGIN)
-        yield _canonical(rows, cols, queries)
+    index = flat_index(faiss, x, gpu)
+    run = exact_method(gpu, method)
+    for rows in query_batches(queries, batch):
+        yield exact_batch(index, x, rows, queries, radius, run)
 
 
 def _groups(labels: np.ndarray, members: np.ndarray, nlist: int) -> list[np.ndarray]:
@@ -140,28 +158,55 @@ def _score_block(
         yield np.minimum(qi, dj), np.maximum(qi, dj)
 
 
+@dataclass(frozen=True)
+class Lists:
+    """The IVF lists: each tile's probed lists (first = own), members and probers of each list."""
+
+    probes: np.ndarray
+    own: list[np.ndarray]
+    probing: list[np.ndarray]
+
+
+def build_lists(faiss: Any, x: np.ndarray, plan: SearchPlan) -> Lists:
+    """Train the lists and group the tiles by own and by probed list."""
+    n = x.shape[0]
+    probes = train_lists(faiss, x, plan)
+    own = _groups(probes[:, 0], np.arange(n), plan.nlist)
+    probing = _groups(probes.ravel(), np.repeat(np.arange(n), plan.nprobe), plan.nlist)
+    return Lists(probes, own, probing)
+
+
+def list_pairs(
+    x: np.ndarray,
+    members: np.ndarray,
+    askers: np.ndarray,
+    queries: np.ndarray,
+    probes: np.ndarray,
+    radius: float,
+    everyone: bool,
+) -> Iterator[Pairs]:
+    """Pairs of one list: its probers scored against its members (a query tile in each pair)."""
+    if everyone:
+        blocks = [(askers, members)]
+    else:
+        blocks = [
+            (askers[queries[askers]], members),
+            (askers[~queries[askers]], members[queries[members]]),
+        ]
+    for q, d in blocks:
+        if q.size and d.size:
+            yield from _score_block(x, q, d, radius - MARGIN, probes)
+
+
 def ivf_pairs(
     faiss: Any, x: np.ndarray, radius: float, queries: np.ndarray, plan: SearchPlan
 ) -> Iterator[Pairs]:
     """Approximate search: tiles are scored against the lists they probe, list by list."""
-    n = x.shape[0]
-    probes = train_lists(faiss, x, plan)
+    lists = build_lists(faiss, x, plan)
     everyone = bool(queries.all())
-    own = _groups(probes[:, 0], np.arange(n), plan.nlist)
-    probing = _groups(probes.ravel(), np.repeat(np.arange(n), plan.nprobe), plan.nlist)
-    for members, askers in zip(own, probing, strict=True):
-        if not members.size or not askers.size:
-            continue
-        if everyone:
-            blocks = [(askers, members)]
-        else:
-            blocks = [
-                (askers[queries[askers]], members),
-                (askers[~queries[askers]], members[queries[members]]),
-            ]
-        for q, d in blocks:
-            if q.size and d.size:
-                yield from _score_block(x, q, d, radius - MARGIN, probes)
+    for members, askers in zip(lists.own, lists.probing, strict=True):
+        if members.size and askers.size:
+            yield from list_pairs(x, members, askers, queries, lists.probes, radius, everyone)
 
 
 def search_pairs(

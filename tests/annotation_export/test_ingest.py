@@ -186,7 +186,7 @@ def test_bad_input_never_stops_the_others(exported: Workspace, ls_export, tmp_pa
     report = _ingest(exported, export, tmp_path)
     assert report.published == ["p000"]
     reasons = {r.get("pair_id") or r.get("task"): r["reason"] for r in report.bad_tasks}
-    assert "outside the workspace" in reasons["p001"]
+    assert "is not the exported image of tile 'sceneA-t001'" in reasons["p001"]
     assert reasons["p999"] == "unknown pair id: not in tasks.json"
     assert "differ from the export" in reasons["p003"]
     assert reasons["task 77"] == "task has no data object"
@@ -222,6 +222,8 @@ def test_cli_ingest_up_to_date_and_summary(exported: Workspace, ls_export, tmp_p
     assert "nothing to do" in capsys.readouterr().out
     assert main([*argv, "--force"]) == 0
     assert "published" in capsys.readouterr().out
+    assert main(argv) == 0  # --force is not remembered as a change
+    assert "nothing to do" in capsys.readouterr().out
     assert main(["ingest", "-w", str(exported.root)]) == 2
     assert "exactly one of" in capsys.readouterr().err
 

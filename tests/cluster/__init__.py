@@ -1,0 +1,1 @@
+"""Tests against a real Dask cluster (scheduler and workers as separate processes)."""
