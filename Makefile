@@ -18,9 +18,12 @@ PYTEST_ARGS ?=
 CONFIG_FLAG := $(if $(CONFIG),--config $(CONFIG),)
 # --encoders only when given: otherwise the config file's (or the stage's paper default) holds
 ENCODERS_FLAG := $(if $(ENCODERS),--encoders $(ENCODERS),)
+# an existing Dask cluster for tile, embed and mine (default: $$DASK_SCHEDULER_ADDRESS, else this machine)
+SCHEDULER ?=
+SCHEDULER_FLAG := $(if $(SCHEDULER),--scheduler $(SCHEDULER),)
 DEMO_WS ?= demo-workspace
 
-.PHONY: help install test test-slow test-all lint demo tiles embeddings pairs export ingest evaluate report benchmark clean-demo
+.PHONY: help install test test-slow test-all test-cluster lint demo tiles embeddings pairs export ingest evaluate report benchmark clean-demo
 
 help:  ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
@@ -42,6 +45,9 @@ test-slow: install  ## run only the slow tests
 test-all: install  ## run every test
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
+test-cluster: install  ## tile, embed and mine on a real local Dask cluster (slow, ~90 s)
+	$(VENV)/bin/pytest -m slow tests/cluster $(PYTEST_ARGS)
+
 lint: install  ## ruff lint and format check
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -55,13 +61,13 @@ demo: install  ## the pipeline on built-in example scenes (small real encoders; 
 	@echo "demo: done; open $(DEMO_WS)/reports/index.html"
 
 tiles: install  ## tile SCENES into WORKSPACE/tiles
-	$(BP) tile $(SCENES) --workspace $(WORKSPACE) $(CONFIG_FLAG)
+	$(BP) tile $(SCENES) --workspace $(WORKSPACE) $(CONFIG_FLAG) $(SCHEDULER_FLAG)
 
 embeddings: install  ## embed new tiles with CLIP and DINOv2 (ENCODERS=tiny|small|paper)
-	$(BP) embed --workspace $(WORKSPACE) $(CONFIG_FLAG) $(ENCODERS_FLAG)
+	$(BP) embed --workspace $(WORKSPACE) $(CONFIG_FLAG) $(ENCODERS_FLAG) $(SCHEDULER_FLAG)
 
 pairs: install  ## mine CLIP-blind pairs
-	$(BP) mine --workspace $(WORKSPACE) $(CONFIG_FLAG) $(ENCODERS_FLAG)
+	$(BP) mine --workspace $(WORKSPACE) $(CONFIG_FLAG) $(ENCODERS_FLAG) $(SCHEDULER_FLAG)
 
 export: install  ## export candidate pairs for Label Studio (LABEL_STUDIO_URL= to push)
 	$(BP) export --workspace $(WORKSPACE) $(CONFIG_FLAG) $(if $(LABEL_STUDIO_URL),--push $(LABEL_STUDIO_URL),)
