@@ -64,7 +64,7 @@ tiles: install  ## tile SCENES into WORKSPACE/tiles
 	$(BP) tile $(SCENES) --workspace $(WORKSPACE) $(CONFIG_FLAG) $(SCHEDULER_FLAG)
 
 embeddings: install  ## embed new tiles with CLIP and DINOv2 (ENCODERS=tiny|small|paper)
-	$(BP) embed --workspace $(WORKSPACE) $(CONFIG_FLAG) $(ENCODERS_FLAG) $(SCHEDULER_FLAG)
+	$(BP) embed --workspace $(WORKSPACE) $(CONFIG_FLAG) $(ENCODERS_FLAG) $(SCHEDULER_FLAG) --replace --prune
 
 pairs: install  ## mine CLIP-blind pairs
 	$(BP) mine --workspace $(WORKSPACE) $(CONFIG_FLAG) $(ENCODERS_FLAG) $(SCHEDULER_FLAG)
@@ -87,6 +87,7 @@ benchmark: tiles embeddings pairs export  ## every stage: tile, embed, mine, exp
 	@if [ -f "$(WORKSPACE)/benchmark/benchmark.parquet" ]; then $(MAKE) --no-print-directory evaluate; \
 	else echo "evaluate: skipped (no published benchmark in $(WORKSPACE)/benchmark yet)"; fi
 	@$(MAKE) --no-print-directory report
+	@$(BP) status --workspace $(WORKSPACE)
 
 clean-demo:  ## remove the demo workspace
 	rm -rf $(DEMO_WS)

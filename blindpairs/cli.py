@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "pairs.cli",
     "annotation_export.cli",
     "evaluation.cli",
+    "blindpairs.status",
 )
 
 

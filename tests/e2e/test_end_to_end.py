@@ -103,6 +103,12 @@ def test_build_evaluate_report_and_rebuild(tmp_path: Path, capsys: pytest.Captur
         assert 0.0 <= scores["pair_accuracy"]["accuracy"] <= 1.0
 
     run("report", "-w", str(ws.root))
+    capsys.readouterr()
+    run("status", "-w", str(ws.root))
+    status = capsys.readouterr().out
+    for stage in ("tile", "embed", "mine", "export", "ingest", "evaluate", "report"):
+        assert any(line.split()[:2] == [stage, "ok"] for line in status.splitlines()), status
+    assert f"{len(exported)} pairs, {len(bench)} questions" in status
     page = (ws.reports / "index.html").read_text()
     assert pairs[0]["pair_id"] in page or pairs[0]["tile_a"] in page
     assert "<b>water</b>" not in page and "&lt;b&gt;water&lt;/b&gt;" in page
