@@ -5,17 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from blindpairs.config import option
+from blindpairs.config import env_name, option, positive_int
 
 TOKEN_ENV = "LABEL_STUDIO_API_KEY"
 POLICIES = ("agreement", "latest")
-
-
-def positive_int(value: Any) -> int:
-    number = int(value)
-    if number < 1:
-        raise ValueError(f"expected a positive integer, got {value!r}")
-    return number
 
 
 def optional_text(value: Any) -> str | None:
@@ -28,13 +21,6 @@ def http_url(value: Any) -> str | None:
     if text is not None and not text.startswith(("http://", "https://")):
         raise ValueError(f"expected an http(s) URL such as http://127.0.0.1:8080, got {value!r}")
     return text.rstrip("/") if text else None
-
-
-def env_name(value: Any) -> str:
-    text = str(value).strip()
-    if not text or not text.replace("_", "").isalnum():
-        raise ValueError(f"expected an environment variable name, got {value!r}")
-    return text
 
 
 @dataclass(frozen=True)

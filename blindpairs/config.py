@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
+import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
@@ -189,3 +190,24 @@ def optional_float(value: Any) -> float | None:
     if value is None or (isinstance(value, str) and value.strip().lower() in {"", "none", "null"}):
         return None
     return float(value)
+
+
+def positive_int(value: Any) -> int:
+    """Parse an integer >= 1."""
+    number = int(value)
+    if number < 1:
+        raise ValueError(f"expected a positive integer, got {value!r}")
+    return number
+
+
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def env_name(value: Any) -> str:
+    """An environment variable name (options name the variable; secrets never are options)."""
+    text = str(value).strip()
+    if not _ENV_NAME.match(text):
+        raise ValueError(
+            f"expected an environment variable name such as OPENAI_API_KEY, not {text!r}"
+        )
+    return text

@@ -5,19 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from blindpairs.config import option
+from blindpairs.config import option, positive_int
 from embeddings.device import COMPUTE_DTYPES, parse_device
 from embeddings.dinov2 import POOLINGS
 from embeddings.store import STORAGE_TYPES
 
 NONE = "none"
-
-
-def positive_int(value: Any) -> int:
-    number = int(value)
-    if number < 1:
-        raise ValueError(f"expected a positive integer, got {value!r}")
-    return number
 
 
 def optional_positive_int(value: Any) -> int | None:

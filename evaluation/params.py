@@ -3,31 +3,18 @@
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass
 from typing import Any
 
-from blindpairs.config import option
+from blindpairs.config import env_name, option
 from evaluation.loaders import FORMATS
 from evaluation.prompts import DEFAULT_TEMPLATE, TEMPLATES
-
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 def model_list(value: Any) -> tuple[str, ...]:
     """Parse ``"openai:gpt-4o,random"`` or a YAML list into model ids."""
     items = value.split(",") if isinstance(value, str) else list(value)
     return tuple(str(v).strip() for v in items if str(v).strip())
-
-
-def env_name(value: Any) -> str:
-    """An environment variable name (the key itself is never an option)."""
-    text = str(value).strip()
-    if not _ENV_NAME.match(text):
-        raise ValueError(
-            f"expected an environment variable name such as OPENAI_API_KEY, not {text!r}"
-        )
-    return text
 
 
 def positive(kind: type) -> Any:
