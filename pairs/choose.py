@@ -1,4 +1,4 @@
-"""The selection step of a run: pinned and earlier pairs stay, new ones fill the cap."""
+"""The selection step of a run: exported pairs stay pinned, the rest is re-selected by rank."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from pairs.inputs import MineInputs
 from pairs.outputs import PairRow
 from pairs.pairset import Candidates, rowwise_dot
 from pairs.params import MineParams
-from pairs.selection import Fixed, greedy_select, rank_order
+from pairs.selection import Pinned, greedy_select, rank_order
 
 log = logging.getLogger(__name__)
 
@@ -28,14 +28,13 @@ class Selection:
     pinned: int
 
 
-def _fixed_pairs(
-    ws: Workspace, prev: pa.Table | None, fresh: bool, eligible: set[str]
-) -> tuple[list[Fixed], dict[str, dict[str, Any]]]:
-    """Pinned (exported) pairs, and earlier choices that still pass; with old rows by id."""
-    old_rows = {r["pair_id"]: r for r in prev.to_pylist()} if prev is not None else {}
-    pinned = store.read_pinned(ws)
-    fixed: dict[str, Fixed] = {}
-    for pid, (ta, tb) in pinned.items():
+def pinned_pairs(
+    ws: Workspace, old_rows: dict[str, dict[str, Any]], current: set[str]
+) -> list[Pinned]:
+    """Pairs exported for annotation that can be kept (both tiles here, or an old row),
+    with their rank in the last pairs.parquet (if any)."""
+    pinned: list[Pinned] = []
+    for pid, (ta, tb) in store.read_pinned(ws).items():
         row = old_rows.get(pid)
         if row is not None:
             ta, tb = row["tile_a"], row["tile_b"]
@@ -45,57 +44,44 @@ def _fixed_pairs(
             )
             continue
         a, b = sorted((ta, tb))
-        fixed[pid] = Fixed(pid, a, b, row["rank"] if row else None, True)
-    if not fresh:
-        for pid, row in old_rows.items():
-            if pid not in fixed and pid in eligible:
-                fixed[pid] = Fixed(pid, row["tile_a"], row["tile_b"], row["rank"], False)
-    return list(fixed.values()), old_rows
+        if row is None and not (a in current and b in current):
+            log.warning("exported pair %s: tiles %s, %s are gone; cannot keep it", pid, a, b)
+            continue
+        pinned.append(Pinned(pid, a, b, row["rank"] if row else None))
+    return sorted(pinned, key=lambda f: (f.rank is None, f.rank or 0, f.pair_id))
+
+
+def _pinned_row(
+    f: Pinned, rank: int, inputs: MineInputs, pos: dict[str, int], old: dict[str, Any]
+) -> PairRow:
+    """A pinned pair's row: current similarities where both tiles are here, else the old row."""
+    if f.tile_a in pos and f.tile_b in pos:
+        a, b = np.array([pos[f.tile_a]]), np.array([pos[f.tile_b]])
+        clip = float(rowwise_dot(inputs.clip.vectors, a, b)[0])
+        dino = float(rowwise_dot(inputs.dino.vectors, a, b)[0])
+        enc = (inputs.clip.encoder_id, inputs.dino.encoder_id)
+        return PairRow(f.pair_id, f.tile_a, f.tile_b, clip, dino, *enc, rank)
+    sims = (old["clip_sim"], old["dino_sim"], old["clip_encoder"], old["dino_encoder"])
+    return PairRow(f.pair_id, f.tile_a, f.tile_b, *sims, rank)
 
 
 def _output_rows(
-    kept: list[Fixed],
+    pinned: list[Pinned],
     taken: list[str],
     inputs: MineInputs,
     cand_by_id: dict[str, tuple],
     old_rows: dict[str, dict[str, Any]],
 ) -> list[PairRow]:
-    """Rows for kept pairs (current similarities where the tiles are here) and new ones."""
+    """Pinned pairs at their rank (new ones after them), then the taken pairs in rank order."""
     clip_id, dino_id = inputs.clip.encoder_id, inputs.dino.encoder_id
     pos = {t: i for i, t in enumerate(inputs.tile_ids)}
     rows: list[PairRow] = []
-    next_rank = max((f.rank for f in kept if f.rank is not None), default=0) + 1
-    for f in kept:
+    next_rank = max((f.rank for f in pinned if f.rank is not None), default=0) + 1
+    for f in pinned:
         rank = f.rank
         if rank is None:
             rank, next_rank = next_rank, next_rank + 1
-        if f.tile_a in pos and f.tile_b in pos:
-            a, b = np.array([pos[f.tile_a]]), np.array([pos[f.tile_b]])
-            clip = float(rowwise_dot(inputs.clip.vectors, a, b)[0])
-            dino = float(rowwise_dot(inputs.dino.vectors, a, b)[0])
-            rows.append(PairRow(f.pair_id, f.tile_a, f.tile_b, clip, dino, clip_id, dino_id, rank))
-        else:
-            r = old_rows.get(f.pair_id)
-            if r is None:
-                log.warning(
-                    "exported pair %s: tiles %s, %s are gone; cannot keep it",
-                    f.pair_id,
-                    f.tile_a,
-                    f.tile_b,
-                )
-                continue
-            rows.append(
-                PairRow(
-                    f.pair_id,
-                    f.tile_a,
-                    f.tile_b,
-                    r["clip_sim"],
-                    r["dino_sim"],
-                    r["clip_encoder"],
-                    r["dino_encoder"],
-                    rank,
-                )
-            )
+        rows.append(_pinned_row(f, rank, inputs, pos, old_rows.get(f.pair_id, {})))
     for pid in taken:
         ta, tb, clip, dino = cand_by_id[pid]
         rows.append(PairRow(pid, ta, tb, clip, dino, clip_id, dino_id, next_rank))
@@ -111,7 +97,12 @@ def select_pairs(
     params: MineParams,
     prev: pa.Table | None,
 ) -> Selection:
-    """Rank the pairs passing the thresholds and select them under the cap and budget."""
+    """Rank the pairs passing the thresholds and select them under the cap and budget.
+
+    Pairs exported for annotation keep their id and rank; every other pair is
+    selected again each run, so a better new pair takes the place of a worse
+    earlier one (pair ids are content hashes and stay; their ranks may change).
+    """
     ids = inputs.tile_ids
     main = np.flatnonzero(
         (valid.clip >= np.float32(params.tau_clip)) & (valid.dino < np.float32(params.tau_dino))
@@ -123,8 +114,10 @@ def select_pairs(
         pids[i]: (ids[valid.a[i]], ids[valid.b[i]], float(valid.clip[i]), float(valid.dino[i]))
         for i in main
     }
-    fixed, old_rows = _fixed_pairs(ws, prev, params.fresh, set(cand_by_id))
+    old_rows = {r["pair_id"]: r for r in prev.to_pylist()} if prev is not None else {}
+    pinned = pinned_pairs(ws, old_rows, set(ids))
     ordered = [(p, v[0], v[1]) for p, v in cand_by_id.items()]
-    kept, taken = greedy_select(ordered, fixed, params.cap, params.budget)
-    rows = _output_rows(kept, taken, inputs, cand_by_id, old_rows)
-    return Selection(rows, len(main), len(taken), sum(f.pinned for f in kept))
+    taken = greedy_select(ordered, pinned, params.cap, params.budget)
+    rows = _output_rows(pinned, taken, inputs, cand_by_id, old_rows)
+    new = sum(pid not in old_rows for pid in taken)
+    return Selection(rows, len(main), new, len(pinned))

@@ -14,13 +14,17 @@ if TYPE_CHECKING:
 
 STAGE = "mine"
 SHOWN_LEFT_OUT = 5
+LOCAL_HELP = (
+    "FAISS threads when no scheduler is given: mine then searches in this process, without "
+    "a Dask cluster (default: FAISS's own, all cores)"
+)
 
 
 def _add_arguments(parser: argparse.ArgumentParser) -> None:
     from pairs.params import MineParams
 
     add_options(parser, MineParams)
-    add_compute_options(parser)
+    add_compute_options(parser, local_help=LOCAL_HELP)
 
 
 def _print_summary(s: MineSummary) -> None:
@@ -61,7 +65,8 @@ COMMANDS = [
         help="mine CLIP-blind pairs with FAISS",
         description="Find tile pairs that CLIP calls alike (cosine >= tau_clip) and DINOv2 "
         "tells apart (cosine < tau_dino), leaving out the same place; rank, cap and write "
-        "pairs/pairs.parquet and pairs/yield.json. Incremental: only new tiles are searched. "
+        "pairs/pairs.parquet and pairs/yield.json. Incremental: only new or re-embedded tiles "
+        "are searched; pairs exported for annotation keep id and rank, the rest is re-selected. "
         "Searches in this process, or on a Dask cluster with --scheduler.",
         add_arguments=_add_arguments,
         run=_run,

@@ -1,7 +1,8 @@
-"""The search step of a run: cached candidates plus a search of the tiles not searched yet."""
+"""The search step of a run: cached candidates plus a search of new or re-embedded tiles."""
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from blindpairs import schemas
 from blindpairs.progress import progress
 from blindpairs.workspace import Workspace
 from pairs import store
@@ -19,9 +21,11 @@ from pairs.pairset import Candidates
 from pairs.params import MineParams
 from pairs.runner import RunnerFactory, local_runner
 from pairs.search_plan import SearchPlan, plan_search
+from pairs.vector_hash import row_hashes
 
 log = logging.getLogger(__name__)
 RECALL_WARN = 0.99
+CACHE_VERSION = 2  # 2: key on the whole embedding identity; per-tile vector hashes
 
 
 @dataclass(frozen=True)
@@ -34,36 +38,82 @@ class Found:
     recall: float | None
 
 
+def _identity(meta: dict[str, Any]) -> dict[str, Any]:
+    """An embedding set's identity (encoder id, weights, preprocessing, dim, random weights)."""
+    ident = {k: meta.get(k) for k in schemas.EMBEDDING_META_KEYS}
+    return json.loads(json.dumps(ident, sort_keys=True, default=str))
+
+
 def search_key(inputs: MineInputs, params: MineParams) -> dict[str, Any]:
+    """What the cached candidates depend on besides the vectors themselves."""
     return {
-        "clip": [inputs.clip.encoder_id, inputs.clip.weights],
-        "dino": [inputs.dino.encoder_id, inputs.dino.weights],
+        "version": CACHE_VERSION,
+        "clip": _identity(inputs.clip.meta),
+        "dino": _identity(inputs.dino.meta),
         "clip_min": params.search_clip,
         "dino_max": params.search_dino,
     }
 
 
+@dataclass(frozen=True)
+class TileHashes:
+    """Fingerprints of each current tile's CLIP and DINOv2 vectors (row-aligned)."""
+
+    clip: np.ndarray
+    dino: np.ndarray
+
+    @classmethod
+    def of(cls, inputs: MineInputs) -> TileHashes:
+        return cls(row_hashes(inputs.clip.vectors), row_hashes(inputs.dino.vectors))
+
+    def table(self, ids: list[str]) -> pa.Table:
+        return pa.table(
+            {"tile_id": ids, "clip_hash": self.clip, "dino_hash": self.dino},
+            schema=store.SEARCHED_SCHEMA,
+        )
+
+
+def _unchanged(searched: pa.Table, ids: list[str], hashes: TileHashes) -> np.ndarray:
+    """Mask of current tiles searched before with exactly the vectors they have now."""
+    before = {
+        t: (c, d)
+        for t, c, d in zip(
+            searched.column("tile_id").to_pylist(),
+            searched.column("clip_hash").to_numpy(),
+            searched.column("dino_hash").to_numpy(),
+            strict=True,
+        )
+    }
+    now = zip(ids, hashes.clip, hashes.dino, strict=True)
+    return np.array([before.get(t) == (c, d) for t, c, d in now], dtype=bool)
+
+
 def _cached(
-    ws: Workspace, inputs: MineInputs, key: dict, fresh: bool
+    ws: Workspace, inputs: MineInputs, key: dict, hashes: TileHashes, fresh: bool
 ) -> tuple[Candidates, np.ndarray]:
-    """Cached candidates among current tiles, and the mask of tiles still to search."""
+    """Cached candidates among unchanged tiles, and the mask of tiles to search.
+
+    A tile is searched again when it is new or when either of its vectors
+    changed (re-embedded); cached pairs involving such a tile are dropped.
+    """
     n = len(inputs.tile_ids)
     cache = None if fresh else store.read_cache(ws, key)
     if cache is None:
         return Candidates.empty(), np.ones(n, dtype=bool)
     table, searched = cache
+    unchanged = _unchanged(searched, inputs.tile_ids, hashes)
     pos = {t: i for i, t in enumerate(inputs.tile_ids)}
     a = np.array([pos.get(t, -1) for t in table.column("tile_a").to_pylist()], dtype=np.int64)
     b = np.array([pos.get(t, -1) for t in table.column("tile_b").to_pylist()], dtype=np.int64)
     keep = (a >= 0) & (b >= 0)
+    keep[keep] = unchanged[a[keep]] & unchanged[b[keep]]
     old = Candidates(
         a[keep],
         b[keep],
         table.column("clip_sim").to_numpy()[keep].astype(np.float32),
         table.column("dino_sim").to_numpy()[keep].astype(np.float32),
     )
-    queries = np.array([t not in searched for t in inputs.tile_ids], dtype=bool)
-    return old, queries
+    return old, ~unchanged
 
 
 def _cache_table(c: Candidates, ids: np.ndarray) -> pa.Table:
@@ -81,14 +131,16 @@ def search_new(
     quiet: bool,
     runners: RunnerFactory | None = None,
 ) -> Found:
-    """Search the tiles that the cache has not seen (all with ``fresh``); update the cache.
+    """Search the tiles that the cache has not seen or whose vectors changed (all with
+    ``fresh``); update the cache.
 
     The search runs on a runner from ``runners`` (default: this process), opened
     only when there is something to search.
     """
     n = len(inputs.tile_ids)
     key = search_key(inputs, params)
-    old, queries = _cached(ws, inputs, key, params.fresh)
+    hashes = TileHashes.of(inputs)
+    old, queries = _cached(ws, inputs, key, hashes, params.fresh)
     if not queries.any() or n < 2:
         plan = plan_search(
             n, params.index, params.exact_max, gpu_count(faiss), params.nlist, params.nprobe
@@ -114,7 +166,7 @@ def search_new(
             )
     cands = Candidates.concat([old, result.candidates])
     ids = np.array(inputs.tile_ids, dtype=object)
-    store.write_cache(ws, key, _cache_table(cands, ids), list(inputs.tile_ids))
+    store.write_cache(ws, key, _cache_table(cands, ids), hashes.table(inputs.tile_ids))
     if result.recall is not None and result.recall < RECALL_WARN:
         log.warning(
             "IVF recall %.3f < %.2f on a sample; raise --nprobe (now %d)",

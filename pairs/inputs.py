@@ -18,7 +18,11 @@ from blindpairs.workspace import Workspace
 log = logging.getLogger(__name__)
 
 TILE_COLUMNS = ["tile_id", "scene_id", "geometry", "gsd_m", "width", "height"]
-NORM_TOLERANCE = 1e-4
+# How far a stored unit vector's norm may drift from 1 by rounding alone, per stored type
+# (float16 keeps 11 significant bits: a relative error up to ~5e-4 per component).
+NORM_TOLERANCE: dict[str, float] = {"halffloat": 2e-3, "float": 1e-4, "double": 1e-4}
+# Norms off by more than float32 rounding are rescaled (silently within the tolerance).
+RESCALE_ABOVE = 1e-6
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,27 @@ def _part_holding(folder: Path, tile_id: str) -> Path:
     return folder
 
 
+def norm_tolerance(folder: Path) -> float:
+    """The norm tolerance of the coarsest vector type stored in ``folder``'s parts."""
+    worst = min(NORM_TOLERANCE.values())
+    for part in sorted(folder.glob("part-*.parquet")):
+        vec = pq.read_schema(part).field(schemas.EMBEDDING_VECTOR).type
+        name = str(getattr(vec, "value_type", vec))
+        worst = max(worst, NORM_TOLERANCE.get(name, max(NORM_TOLERANCE.values())))
+    return worst
+
+
+def _normalise(folder: Path, vectors: np.ndarray, norms: np.ndarray) -> None:
+    """Rescale vectors to unit norm in place; warn about those off by more than the
+    stored type's rounding explains."""
+    drift = np.abs(norms - 1.0)
+    off = drift > norm_tolerance(folder)
+    if off.any():
+        log.warning("%s: %d vectors not L2-normalised; normalising them", folder, int(off.sum()))
+    rescale = drift > RESCALE_ABOVE
+    vectors[rescale] /= norms[rescale, None]
+
+
 def load_embeddings(ws: Workspace, encoder_id: str) -> EmbeddingSet:
     """Read one encoder's parts; check id, dimension and values; normalise the vectors."""
     folder = ws.encoder_dir(encoder_id)
@@ -106,10 +131,7 @@ def load_embeddings(ws: Workspace, encoder_id: str) -> EmbeddingSet:
     if (norms == 0).any():
         bad = ids[int(np.flatnonzero(norms == 0)[0])]
         raise InputError(str(_part_holding(folder, bad)), f"zero vector for tile {bad!r}")
-    off = np.abs(norms - 1.0) > NORM_TOLERANCE
-    if off.any():
-        log.warning("%s: %d vectors not L2-normalised; normalising them", folder, int(off.sum()))
-        vectors[off] /= norms[off, None]
+    _normalise(folder, vectors, norms)
     if len(set(ids)) != len(ids):
         raise InputError(str(folder), "a tile id appears in more than one row; re-run embed")
     return EmbeddingSet(encoder_id, folder, ids, np.ascontiguousarray(vectors), meta)

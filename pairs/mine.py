@@ -68,7 +68,7 @@ def run_mine(
     settings = {k: v for k, v in to_dict(params).items() if k not in RUN_ONLY}
     fingerprint = store.fingerprint(ws, settings, dirs)
     prev, prev_meta = store.read_previous(ws)
-    done = prev_meta.get("fingerprint") == fingerprint and ws.pair_yield.exists()
+    done = store.is_up_to_date(ws, fingerprint) and store.pins_satisfied(ws, prev)
     if done and not params.fresh:
         selected = prev.num_rows if prev is not None else 0
         return MineSummary("up to date", selected=selected, message="nothing new since last run")
@@ -117,41 +117,43 @@ def run_mine(
     )
     if n < 2:
         summary.message = f"{n} tile(s) with both embeddings: no pairs to mine"
-    _write(ws, params, inputs, chosen.rows, grid, summary, fingerprint, found.plan)
+    _write(ws, settings, inputs, chosen.rows, grid, summary, found.plan)
+    store.write_state(ws, fingerprint)
     return summary
 
 
 def _write(
     ws: Workspace,
-    params: MineParams,
+    settings: dict[str, Any],
     inputs: MineInputs,
     rows: list[PairRow],
     grid: dict[str, Any],
     s: MineSummary,
-    fingerprint: str,
     plan: SearchPlan,
 ) -> None:
+    """Write the outputs: only what the run found, nothing about this particular run
+    (no timings, no input fingerprint, no new/pinned counts), so a re-run on inputs
+    that changed in no substance leaves every file byte-identical."""
     counts = {
         "tiles": s.tiles,
         "left_out": len(s.left_out),
         "candidates": s.candidates,
         "excluded_same_place": s.excluded_same_place,
         "selected": s.selected,
-        "pinned": s.pinned,
     }
+    tau_clip, tau_dino = settings["tau_clip"], settings["tau_dino"]
     meta = {
         "clip_encoder": inputs.clip.encoder_id,
         "clip_weights": inputs.clip.weights,
         "dino_encoder": inputs.dino.encoder_id,
         "dino_weights": inputs.dino.weights,
         "random_weights": inputs.clip.random_weights or inputs.dino.random_weights,
-        "tau_clip": params.tau_clip,
-        "tau_dino": params.tau_dino,
+        "tau_clip": tau_clip,
+        "tau_dino": tau_dino,
         "counts": counts,
         "search": plan.describe(),
         "recall": s.recall,
-        "params": to_dict(params),
-        "fingerprint": fingerprint,
+        "params": settings,
     }
     grid = {
         **grid,
@@ -163,5 +165,4 @@ def _write(
     left = [{"tile_id": t, "reason": r} for t, r in sorted(s.left_out.items())]
     atomic.write_json(store.left_out_path(ws), left)
     atomic.write_json(ws.pair_yield, grid)
-    # pairs.parquet last: its fingerprint marks the run complete
-    store.write_parquet(ws.pairs, pairs_table(rows, params.tau_clip, params.tau_dino, meta))
+    store.write_parquet(ws.pairs, pairs_table(rows, tau_clip, tau_dino, meta))

@@ -48,24 +48,27 @@ class MineParams:
     cap: int = option(1, "most pairs one tile may join (greedy by rank)", metavar="N")
     budget: int | None = option(
         None,
-        "most pairs in total (pinned pairs always count and stay)",
+        "most pairs in total; pairs exported for annotation always stay and count, the "
+        "rest is re-selected by rank every run",
         parse=optional_int,
         metavar="N",
     )
     min_distance_tiles: float = option(
         1.0,
-        "same-scene pairs closer than this many tile widths are excluded (overlap or touch "
-        "always is)",
+        "pairs (of any scenes) closer than this many tile widths are excluded (overlap or "
+        "touch always is)",
         metavar="K",
     )
     min_distance_m: float | None = option(
         None,
-        "minimum same-scene distance in metres; overrides --min-distance-tiles",
+        "minimum distance between a pair's footprints in metres; overrides --min-distance-tiles",
         parse=optional_float,
         metavar="M",
     )
     allow_same_place: bool = option(
-        False, "allow pairs of overlapping footprints from different scenes (another date)"
+        False,
+        "allow pairs whose footprints overlap but come from different scenes (the same place "
+        "at another date); near or touching tiles stay excluded",
     )
     index: str = option(
         "auto",
@@ -104,9 +107,7 @@ class MineParams:
         parse=float_tuple,
         metavar="T,T,..",
     )
-    fresh: bool = option(
-        False, "search all tiles again and re-select from scratch (exported pairs still stay)"
-    )
+    fresh: bool = option(False, "search all tiles again instead of reusing the candidate cache")
     batch: int = option(2048, "query tiles per search batch (bounds memory)", metavar="N")
 
     def __post_init__(self) -> None:

@@ -30,42 +30,36 @@ def rank_order(clip: np.ndarray, dino: np.ndarray, ids: list[str], rank_by: str)
 
 
 @dataclass(frozen=True)
-class Fixed:
-    """A pair that stays: exported for annotation (pinned) or chosen by an earlier run."""
+class Pinned:
+    """A pair exported for annotation: it stays, with its id and (when known) its rank."""
 
     pair_id: str
     tile_a: str
     tile_b: str
     rank: int | None
-    pinned: bool
 
 
 def greedy_select(
     ordered: list[tuple[str, str, str]],
-    fixed: list[Fixed],
+    pinned: list[Pinned],
     cap: int,
     budget: int | None,
-) -> tuple[list[Fixed], list[str]]:
-    """Keep ``fixed`` pairs, then take ``ordered`` (pair_id, a, b) pairs greedily.
+) -> list[str]:
+    """Pair ids taken greedily from ``ordered`` (pair_id, a, b), best first.
 
-    Pinned pairs always stay; earlier choices stay while they fit the cap and
-    the budget. Returns the kept fixed pairs (in rank order) and the new pair
-    ids in the order taken.
+    Pinned pairs are kept whatever the cap and budget and count towards both;
+    every other pair competes by rank for what is left. Returns the taken ids
+    (pinned ones excluded) in the order taken.
     """
     use: Counter[str] = Counter()
-    kept: list[Fixed] = []
-    order = sorted(fixed, key=lambda f: (not f.pinned, f.rank is None, f.rank or 0, f.pair_id))
-    for f in order:
-        fits = use[f.tile_a] < cap and use[f.tile_b] < cap
-        room = budget is None or len(kept) < budget
-        if f.pinned or (fits and room):
-            kept.append(f)
-            use[f.tile_a] += 1
-            use[f.tile_b] += 1
+    for f in pinned:
+        use[f.tile_a] += 1
+        use[f.tile_b] += 1
+    room = None if budget is None else max(0, budget - len(pinned))
     taken: list[str] = []
-    seen = {f.pair_id for f in kept}
+    seen = {f.pair_id for f in pinned}
     for pid, a, b in ordered:
-        if budget is not None and len(kept) + len(taken) >= budget:
+        if room is not None and len(taken) >= room:
             break
         if pid in seen or use[a] >= cap or use[b] >= cap:
             continue
@@ -73,8 +67,7 @@ def greedy_select(
         seen.add(pid)
         use[a] += 1
         use[b] += 1
-    kept.sort(key=lambda f: (f.rank is None, f.rank or 0, f.pair_id))
-    return kept, taken
+    return taken
 
 
 def capped_count(a: np.ndarray, b: np.ndarray, cap: int) -> int:

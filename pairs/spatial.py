@@ -5,11 +5,13 @@ local equirectangular frame around each pair's midpoint (accurate to well
 under 1% at tile scale); pairs whose centroids lie farther apart (haversine)
 than their footprints' radii plus the minimum distance are never projected.
 
-Rules: tiles of the same scene conflict when their footprints intersect
-(overlap or touch) or lie closer than the minimum distance (default: one tile
-width, the square root of the larger footprint's area). Tiles of different
-scenes conflict when their footprints overlap with positive area (the same
-place at another date) unless ``allow_same_place``.
+Rules, for every pair whatever its scenes: two tiles conflict when their
+footprints intersect (overlap or touch) or lie closer than the minimum distance
+(default: one tile width, the square root of the larger footprint's area), since
+neighbouring tiles share content whether or not they come from one scene. The
+one exception is ``allow_same_place``: footprints of different scenes that
+overlap with positive area (the same place at another date) are then allowed;
+tiles of different scenes that merely touch or lie near each other stay excluded.
 """
 
 from __future__ import annotations
@@ -89,15 +91,13 @@ def conflicts(
     """Mask of pairs ``(a[i], b[i])`` excluded as the same place."""
     import shapely
 
-    same = fp.scene[a] == fp.scene[b]
     if min_distance_m is None:
         min_d = min_distance_tiles * np.maximum(fp.width_m[a], fp.width_m[b])
     else:
         min_d = np.full(len(a), float(min_distance_m))
-    reach = np.where(same, min_d, 0.0 if not allow_same_place else -np.inf)
     gap = haversine_m(fp.lon[a], fp.lat[a], fp.lon[b], fp.lat[b]) - fp.radius_m[a] - fp.radius_m[b]
     # 1 m of slack for the centroid approximation; exact tests follow
-    near = np.flatnonzero(gap <= reach + 1.0)
+    near = np.flatnonzero(gap <= min_d + 1.0)
     out = np.zeros(len(a), dtype=bool)
     if not near.size:
         return out
@@ -106,10 +106,9 @@ def conflicts(
     lat0 = (fp.lat[ia] + fp.lat[ib]) / 2
     ga = _local(shapely, fp.geoms[ia], lon0, lat0)
     gb = _local(shapely, fp.geoms[ib], lon0, lat0)
-    s = same[near]
-    dist = shapely.distance(ga, gb)
-    same_hit = s & (shapely.intersects(ga, gb) | (dist < min_d[near]))
-    overlap = shapely.area(shapely.intersection(ga, gb)) > 0
-    cross_hit = ~s & overlap & (not allow_same_place)
-    out[near] = same_hit | cross_hit
+    hit = shapely.intersects(ga, gb) | (shapely.distance(ga, gb) < min_d[near])
+    if allow_same_place:
+        other_date = fp.scene[ia] != fp.scene[ib]
+        hit &= ~(other_date & (shapely.area(shapely.intersection(ga, gb)) > 0))
+    out[near] = hit
     return out

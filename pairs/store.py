@@ -26,7 +26,14 @@ CACHE_SCHEMA = pa.schema(
         pa.field("dino_sim", pa.float32()),
     ]
 )
-SEARCHED_SCHEMA = pa.schema([pa.field("tile_id", pa.string(), nullable=False)])
+# each searched tile with fingerprints of the two vectors it was searched with
+SEARCHED_SCHEMA = pa.schema(
+    [
+        pa.field("tile_id", pa.string(), nullable=False),
+        pa.field("clip_hash", pa.uint64(), nullable=False),
+        pa.field("dino_hash", pa.uint64(), nullable=False),
+    ]
+)
 
 
 def candidates_path(ws: Workspace) -> Path:
@@ -35,6 +42,10 @@ def candidates_path(ws: Workspace) -> Path:
 
 def searched_path(ws: Workspace) -> Path:
     return ws.pairs_dir / "_searched.parquet"
+
+
+def state_path(ws: Workspace) -> Path:
+    return ws.pairs_dir / "_state.json"
 
 
 def left_out_path(ws: Workspace) -> Path:
@@ -57,16 +68,57 @@ def _stat(path: Path) -> list[Any]:
 
 
 def fingerprint(ws: Workspace, params: dict[str, Any], encoder_dirs: list[Path]) -> str:
-    """A hash of the params and of the names, sizes and mtimes of every input file."""
+    """A hash of the params and of the names, sizes and mtimes of the tile and embedding parts.
+
+    tasks.json is not in it: an export that pins pairs already in pairs.parquet
+    changes nothing (see :func:`pins_satisfied`).
+    """
     files: list[Any] = [_stat(p) for p in ws.tile_parts()]
     for folder in encoder_dirs:
         files.append(str(folder.name))
         files.extend(_stat(p) for p in sorted(folder.glob("part-*.parquet")))
-    tasks = tasks_path(ws)
-    if tasks.exists():
-        files.append(_stat(tasks))
     blob = json.dumps({"params": params, "files": files}, sort_keys=True, default=str)
     return hashlib.sha1(blob.encode()).hexdigest()
+
+
+def _sha1(path: Path) -> str | None:
+    try:
+        return hashlib.sha1(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def is_up_to_date(ws: Workspace, fingerprint: str) -> bool:
+    """True when the last complete run had ``fingerprint`` and its outputs are as it left them."""
+    try:
+        state = json.loads(state_path(ws).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return False
+    outputs = (ws.pairs, ws.pair_yield, left_out_path(ws))
+    return (
+        isinstance(state, dict)
+        and state.get("fingerprint") == fingerprint
+        and all(p.is_file() for p in outputs)
+        and state.get("pairs_sha1") == _sha1(ws.pairs)
+    )
+
+
+def write_state(ws: Workspace, fingerprint: str) -> None:
+    """Mark the run complete: its input fingerprint and the pairs.parquet it wrote.
+
+    Kept apart from the outputs so that they hold only what the run found: a
+    re-run on inputs that changed in no substance leaves them byte-identical.
+    """
+    atomic.write_json(state_path(ws), {"fingerprint": fingerprint, "pairs_sha1": _sha1(ws.pairs)})
+
+
+def pins_satisfied(ws: Workspace, prev: pa.Table | None) -> bool:
+    """True when every pair exported for annotation is in the last pairs.parquet."""
+    pinned = read_pinned(ws)
+    if not pinned:
+        return True
+    have = set(prev.column("pair_id").to_pylist()) if prev is not None else set()
+    return set(pinned) <= have
 
 
 def read_previous(ws: Workspace) -> tuple[pa.Table | None, dict[str, Any]]:
@@ -100,8 +152,8 @@ def read_pinned(ws: Workspace) -> dict[str, tuple[str, str]]:
     return out
 
 
-def read_cache(ws: Workspace, key: dict[str, Any]) -> tuple[pa.Table, set[str]] | None:
-    """Cached candidates and the tiles already searched, if made with the same ``key``."""
+def read_cache(ws: Workspace, key: dict[str, Any]) -> tuple[pa.Table, pa.Table] | None:
+    """Cached candidates and the searched tiles (with vector hashes), if made with ``key``."""
     cpath, spath = candidates_path(ws), searched_path(ws)
     if not (cpath.exists() and spath.exists()):
         return None
@@ -109,17 +161,22 @@ def read_cache(ws: Workspace, key: dict[str, Any]) -> tuple[pa.Table, set[str]] 
         cmeta, smeta = schemas.read_metadata(cpath), schemas.read_metadata(spath)
         if cmeta.get("key") != key or cmeta.get("token") != smeta.get("token"):
             return None
-        searched = set(pq.read_table(spath).column("tile_id").to_pylist())
+        searched = pq.read_table(spath)
+        if searched.schema.names != SEARCHED_SCHEMA.names:
+            return None
         return pq.read_table(cpath), searched
     except (OSError, pa.ArrowInvalid):
         log.warning("%s: unreadable candidate cache; searching all tiles again", cpath)
         return None
 
 
-def write_cache(ws: Workspace, key: dict[str, Any], cands: pa.Table, searched: list[str]) -> None:
-    """Write the candidate cache; the token ties the two files together."""
+def write_cache(ws: Workspace, key: dict[str, Any], cands: pa.Table, searched: pa.Table) -> None:
+    """Write the candidate cache; the token ties the two files together.
+
+    ``searched`` has the columns of :data:`SEARCHED_SCHEMA`.
+    """
     token = uuid.uuid4().hex
     meta = {"key": key, "token": token}
     write_parquet(candidates_path(ws), cands.cast(schemas.with_metadata(CACHE_SCHEMA, meta)))
-    ids = pa.table({"tile_id": pa.array(sorted(searched), pa.string())})
-    write_parquet(searched_path(ws), ids.cast(schemas.with_metadata(SEARCHED_SCHEMA, meta)))
+    searched = searched.sort_by("tile_id").select(SEARCHED_SCHEMA.names)
+    write_parquet(searched_path(ws), searched.cast(schemas.with_metadata(SEARCHED_SCHEMA, meta)))

@@ -64,10 +64,12 @@ def write_embeddings(
     ids: Sequence[str],
     vectors: np.ndarray,
     part: str = "part-0.parquet",
+    dtype: type = np.float32,
     **meta_overrides: object,
 ) -> Path:
-    """An embeddings part in ``encoder``'s folder with the metadata the embed stage writes."""
-    vectors = np.asarray(vectors, dtype=np.float32)
+    """An embeddings part in ``encoder``'s folder with the metadata the embed stage writes
+    (vectors stored as ``dtype``: float32, or float16 as ``embed --dtype float16`` does)."""
+    vectors = np.asarray(vectors, dtype=dtype)
     dim = vectors.shape[1]
     meta = {
         "encoder_id": encoder,
@@ -77,8 +79,9 @@ def write_embeddings(
         "random_weights": True,
         **meta_overrides,
     }
-    schema = schemas.with_metadata(schemas.embeddings_schema(dim), meta)
-    flat = pa.array(vectors.reshape(-1), type=pa.float32())
+    value_type = pa.from_numpy_dtype(np.dtype(dtype))
+    schema = schemas.with_metadata(schemas.embeddings_schema(dim, value_type), meta)
+    flat = pa.array(vectors.reshape(-1), type=value_type)
     table = pa.table(
         {"tile_id": list(ids), "embedding": pa.FixedSizeListArray.from_arrays(flat, dim)},
         schema=schema,

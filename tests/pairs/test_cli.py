@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import yaml
 
 from blindpairs.cli import main
@@ -44,3 +45,11 @@ def test_cli_explicit_encoder_ids_override_the_preset(ws: Workspace, capsys) -> 
         ]
     )
     assert code == 0 and "1 pairs selected" in capsys.readouterr().out
+
+
+def test_help_says_what_workers_mean_without_a_scheduler(capsys) -> None:
+    with pytest.raises(SystemExit):
+        main(["mine", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "--workers N FAISS threads when no scheduler is given" in help_text
+    assert "searches in this process" in help_text

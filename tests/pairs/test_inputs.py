@@ -119,3 +119,29 @@ def test_tile_with_a_bad_footprint_is_left_out(ws: Workspace) -> None:
     summary = run_mine(ws, TINY, quiet=True)
     assert summary.left_out == {world.ids[0]: "footprint geometry missing, empty or not a polygon"}
     assert summary.tiles == 39 and summary.selected == 1
+
+
+def test_float16_vectors_are_not_reported_as_unnormalised(ws: Workspace, caplog) -> None:
+    world = make_world(100, n_blind=3, n_decoys=0)
+    write_world(ws, world)
+    write_embeddings(ws, CLIP, world.ids, world.clip, dtype=np.float16)
+    write_embeddings(ws, DINO, world.ids, world.dino, dtype=np.float16)
+    with caplog.at_level("WARNING", logger="pairs"):
+        run_mine(ws, TINY, quiet=True)
+    assert "not L2-normalised" not in caplog.text
+    from pyarrow import parquet as pq
+
+    from pairs.inputs import load_embeddings
+
+    assert {r["pair_id"] for r in pq.read_table(ws.pairs).to_pylist()} == world.blind
+    norms = np.linalg.norm(load_embeddings(ws, CLIP).vectors, axis=1)
+    assert np.abs(norms - 1.0).max() < 1e-6  # rescaled silently
+
+
+def test_unnormalised_float16_vectors_still_warn(ws: Workspace, caplog) -> None:
+    world = make_world(20, n_blind=0, n_decoys=0)
+    write_world(ws, world)
+    write_embeddings(ws, CLIP, world.ids, world.clip * 1.01, dtype=np.float16)
+    with caplog.at_level("WARNING", logger="pairs"):
+        run_mine(ws, TINY, quiet=True)
+    assert "20 vectors not L2-normalised" in caplog.text

@@ -117,17 +117,19 @@ def test_incremental_superset_stable_ids_and_up_to_date(ws: Workspace) -> None:
     first = make_world(200, n_blind=4, n_decoys=2, seed=1, prefix="a")
     write_world(ws, first, scene="s1", prefix="a")
     run_mine(ws, TINY, quiet=True)
-    before = {r["pair_id"]: r["rank"] for r in read_pairs(ws)}
+    before = {r["pair_id"] for r in read_pairs(ws)}
     second = make_world(150, n_blind=3, n_decoys=1, seed=2, prefix="b")
     write_tiles(ws, "s2", [(t, lon + 5, lat) for t, lon, lat in far_tiles("b", 150)])
     write_embeddings(ws, CLIP, second.ids, second.clip, part="part-1.parquet")
     write_embeddings(ws, DINO, second.ids, second.dino, part="part-1.parquet")
     summary = run_mine(ws, TINY, quiet=True)
     assert summary.searched == 150  # only the new tiles were searched
-    after = {r["pair_id"]: r["rank"] for r in read_pairs(ws)}
-    assert set(before) == first.blind
-    assert set(after) == first.blind | second.blind
-    assert all(after[p] == before[p] for p in before)
+    rows = read_pairs(ws)
+    assert before == first.blind
+    assert {r["pair_id"] for r in rows} == first.blind | second.blind
+    # nothing was exported: all pairs are ranked together again, best first
+    assert [r["rank"] for r in rows] == list(range(1, len(rows) + 1))
+    assert [r["gap"] for r in rows] == sorted((r["gap"] for r in rows), reverse=True)
     data = ws.pairs.read_bytes(), ws.pair_yield.read_bytes()
     mtime = ws.pairs.stat().st_mtime_ns
     again = run_mine(ws, TINY, quiet=True)
@@ -192,6 +194,12 @@ def test_spatial_exclusion_on_generated_footprints(ws: Workspace) -> None:
         "date_b": ("s2", 3.0 + 0.3 * d, 0.0),
         "next_a": ("s1", 4.0, 0.0),
         "next_b": ("s2", 4.0 + d, 0.0),
+        "near_a": ("s1", 5.0, 0.0),
+        "near_b": ("s2", 5.0 + 1.5 * d, 0.0),
+        "other_a": ("s1", 6.0, 0.0),
+        "other_b": ("s2", 6.0 + 3 * d, 0.0),
+        "distant_a": ("s1", 7.0, 0.0),
+        "distant_b": ("s2", 7.0 + 8 * d, 0.0),
     }
     rng = np.random.default_rng(9)
     ids, clip, dino = [], [], []
@@ -209,12 +217,13 @@ def test_spatial_exclusion_on_generated_footprints(ws: Workspace) -> None:
         run_mine(ws, MineParams(encoders="tiny", fresh=True, **kw), quiet=True)
         return {r["tile_a"][:-2] for r in read_pairs(ws)}
 
-    # same scene: touching and half a tile apart are out, 2 tile widths apart is in;
-    # another scene: overlapping (same place) is out, merely touching is in
-    assert found() == {"far", "next"}
-    assert found(allow_same_place=True) == {"far", "next", "date"}
-    assert found(min_distance_tiles=0.0) == {"far", "next", "half"}
-    assert found(min_distance_m=5000.0) == {"next"}
+    # any scenes: touching and half a tile apart are out, 2 tile widths apart is in;
+    # another scene overlapping (the same place at another date) is out too
+    assert found() == {"far", "other", "distant"}
+    # --allow-same-place lifts only the other-date overlap rule
+    assert found(allow_same_place=True) == {"far", "other", "distant", "date"}
+    assert found(min_distance_tiles=0.0) == {"far", "half", "near", "other", "distant"}
+    assert found(min_distance_m=5000.0) == {"distant"}
 
 
 def test_yield_grid_counts(ws: Workspace) -> None:
