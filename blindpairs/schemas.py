@@ -42,6 +42,14 @@ TILES_SCHEMA = pa.schema(
 )
 TILE_COLUMNS = tuple(TILES_SCHEMA.names)
 
+# ---------------------------------------------------------------- encoders
+# Named (CLIP, DINOv2) encoder pairs, shared by the embed and mine stages' --encoders.
+ENCODER_SETS: dict[str, tuple[str, str]] = {
+    "paper": ("clip:ViT-L-14/openai", "dinov2:vit_large_patch14_dinov2.lvd142m"),
+    "small": ("clip:ViT-B-32/laion2b_s34b_b79k", "dinov2:vit_small_patch14_dinov2.lvd142m"),
+    "tiny": ("clip-tiny-random", "dinov2-tiny-random"),
+}
+
 # ---------------------------------------------------------------- embeddings
 EMBEDDING_ID = "tile_id"
 EMBEDDING_VECTOR = "embedding"

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from blindpairs.errors import ConfigError
+from blindpairs.schemas import ENCODER_SETS  # noqa: F401 - re-exported for the CLI
 from embeddings import clip, dinov2
 from embeddings.encoder import ImageEncoder
 from embeddings.spec import EncoderOptions, EncoderSpec
@@ -84,13 +85,6 @@ for _spec in (
     register(_spec)
 
 # Named (clip, dino) pairs for --encoders.
-ENCODER_SETS: dict[str, tuple[str, str]] = {
-    note: (
-        next(s.encoder_id for s in _REGISTRY.values() if s.note == note and s.family == "clip"),
-        next(s.encoder_id for s in _REGISTRY.values() if s.note == note and s.family == "dinov2"),
-    )
-    for note in ("paper", "small", "tiny")
-}
 
 
 def list_encoders(family: str | None = None) -> list[str]:

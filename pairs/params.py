@@ -7,13 +7,9 @@ from typing import Any
 
 from blindpairs.config import float_tuple, option, optional_float
 from blindpairs.errors import ConfigError
+from blindpairs.schemas import ENCODER_SETS
 
 # name -> (clip encoder id, dino encoder id)
-ENCODER_PRESETS: dict[str, tuple[str, str]] = {
-    "paper": ("clip:ViT-L-14/openai", "dinov2:vit_large_patch14_dinov2.lvd142m"),
-    "small": ("clip:ViT-B-32/laion2b_s34b_b79k", "dinov2:vit_small_patch14_dinov2.lvd142m"),
-    "tiny": ("clip-tiny-random", "dinov2-tiny-random"),
-}
 RANK_CHOICES = ("gap", "dino_sim")
 INDEX_CHOICES = ("auto", "exact", "ivf")
 
@@ -32,7 +28,7 @@ class MineParams:
     encoders: str = option(
         "paper",
         "encoder preset: paper (CLIP ViT-L/14 + DINOv2 ViT-L/14), small, or tiny (random weights)",
-        choices=tuple(ENCODER_PRESETS),
+        choices=tuple(ENCODER_SETS),
     )
     clip: str = option("", "CLIP encoder id (empty: the --encoders preset's)", metavar="ENCODER_ID")
     dino: str = option(
@@ -133,12 +129,12 @@ class MineParams:
     @property
     def clip_id(self) -> str:
         """The CLIP encoder id: ``--clip``, else the preset's."""
-        return self.clip or ENCODER_PRESETS[self.encoders][0]
+        return self.clip or ENCODER_SETS[self.encoders][0]
 
     @property
     def dino_id(self) -> str:
         """The DINOv2 encoder id: ``--dino``, else the preset's."""
-        return self.dino or ENCODER_PRESETS[self.encoders][1]
+        return self.dino or ENCODER_SETS[self.encoders][1]
 
     @property
     def search_clip(self) -> float:
