@@ -8,9 +8,13 @@ same file under another path is the same weights).
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
+import logging
 import os
-from collections.abc import Callable, Mapping
+import socket
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +25,8 @@ from embeddings.errors import (
     checkpoint_unreadable,
     weights_unavailable,
 )
+
+log = logging.getLogger(__name__)
 
 _HASH_CACHE: dict[tuple[str, int, int], str] = {}
 
@@ -41,6 +47,39 @@ def checkpoint_tag(path: str | os.PathLike[str]) -> str:
     return f"file:{p.name}:sha256-{_HASH_CACHE[key]}"
 
 
+@functools.cache
+def hub_reachable(timeout: float = 3.0) -> bool:
+    """Whether the Hugging Face Hub (``HF_ENDPOINT``) answers a TCP connection quickly."""
+    from urllib.parse import urlparse
+
+    from huggingface_hub import constants
+
+    url = urlparse(constants.ENDPOINT)
+    port = url.port or (443 if url.scheme == "https" else 80)
+    try:
+        socket.create_connection((url.hostname or "", port), timeout=timeout).close()
+    except OSError:
+        return False
+    return True
+
+
+@contextlib.contextmanager
+def _cache_only_when_offline() -> Iterator[None]:
+    """Use only the local cache when the Hub is unreachable: without this,
+    huggingface_hub retries each file for about half a minute before failing."""
+    from huggingface_hub import constants
+
+    if constants.HF_HUB_OFFLINE or hub_reachable():
+        yield
+        return
+    log.info("Hugging Face Hub unreachable: looking for weights in the local cache only")
+    constants.HF_HUB_OFFLINE = True
+    try:
+        yield
+    finally:
+        constants.HF_HUB_OFFLINE = False
+
+
 def fetch(encoder_id: str, source: str, flag: str, download: Callable[[], str]) -> str:
     """Run ``download`` (cache look-up or download) and return the local file path.
 
@@ -48,7 +87,8 @@ def fetch(encoder_id: str, source: str, flag: str, download: Callable[[], str]) 
     and saying how to supply the weights.
     """
     try:
-        path = download()
+        with _cache_only_when_offline():
+            path = download()
     except Exception as exc:  # hub, network and cache errors all mean "not available"
         first = str(exc).splitlines()[0].rstrip(". ") if str(exc) else ""
         reason = f"{type(exc).__name__}: {first}" if first else type(exc).__name__
