@@ -131,3 +131,17 @@ def test_build_evaluate_report_and_rebuild(tmp_path: Path, capsys: pytest.Captur
         assert new_pairs[p["pair_id"]] == p["rank"]
     tasks = json.loads((ws.label_studio / "tasks.json").read_text())
     assert [t["data"]["pair_id"] for t in tasks][: len(exported)] == exported
+
+    # a changed mine parameter redoes mine and what follows it, nothing before it
+    upstream = {k: v for k, v in mtimes(ws.root).items() if k.startswith(("tiles/", "embeddings/"))}
+    pairs_before = ws.pairs.read_bytes()
+    run("mine", "-w", str(ws.root), *TINY, "--tau-dino", "0.7")
+    run("export", "-w", str(ws.root))
+    after = mtimes(ws.root)
+    assert {k: after[k] for k in upstream} == upstream
+    assert ws.pairs.read_bytes() != pairs_before
+    tasks_after = json.loads((ws.label_studio / "tasks.json").read_text())
+    assert len(tasks_after) > len(tasks)  # more pairs pass the looser threshold, appended
+    assert [t["data"]["pair_id"] for t in tasks_after][: len(tasks)] == [
+        t["data"]["pair_id"] for t in tasks
+    ]
