@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
-from annotation_export.geometry import format_location, wkb_center
 from blindpairs.errors import InputError
+from blindpairs.footprints import format_lonlat, wkb_center
 from blindpairs.workspace import Workspace, safe_name
 
 LOCAL_FILES_PREFIX = "/data/local-files/?d="
@@ -45,7 +45,7 @@ def _side(tile: dict[str, Any], suffix: str) -> dict[str, Any]:
         f"gsd_m_{suffix}": tile.get("gsd_m"),
         f"lon_{suffix}": None if center is None else round(center[0], 6),
         f"lat_{suffix}": None if center is None else round(center[1], 6),
-        f"location_{suffix}": format_location(center),
+        f"location_{suffix}": format_lonlat(center),
     }
 
 

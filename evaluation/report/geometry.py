@@ -44,11 +44,3 @@ def ring_center(ring: np.ndarray | None) -> tuple[float, float] | None:
         return None
     lo, hi = ring.min(axis=0), ring.max(axis=0)
     return float((lo[0] + hi[0]) / 2), float((lo[1] + hi[1]) / 2)
-
-
-def format_lonlat(center: tuple[float, float] | None) -> str:
-    """``"43.00050 N, 88.00050 W"`` for a ``(lon, lat)`` centre, or ``"unknown"``."""
-    if center is None:
-        return "unknown"
-    lon, lat = center
-    return f"{abs(lat):.5f} {'N' if lat >= 0 else 'S'}, {abs(lon):.5f} {'E' if lon >= 0 else 'W'}"

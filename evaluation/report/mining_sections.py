@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from blindpairs.footprints import format_lonlat
 from evaluation.report import charts
 from evaluation.report.gather import Tiles, read_tile_images
-from evaluation.report.geometry import format_lonlat
 from evaluation.report.html import esc, img, not_yet, section, unreadable
 from evaluation.report.inputs import ReportInputs
 from evaluation.report.mapplot import footprint_map
@@ -19,7 +19,7 @@ MINE = "blindpairs mine"
 def _tile_side(label: str, tile_id: str, tiles: Tiles, src: str | None, size: int) -> str:
     info = tiles.by_id.get(tile_id)
     scene = info.scene_id if info else "tile not in tiles/"
-    where = format_lonlat(info.center) if info else "unknown"
+    where = format_lonlat(info.center, "unknown") if info else "unknown"
     return (
         f'<div class="side">{img(src, f"tile {label}", size)}'
         f'<div class="meta"><b>{esc(label)}</b> {esc(scene)}<br>{esc(where)}<br>'

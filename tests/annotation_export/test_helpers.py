@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from annotation_export.geometry import format_location, wkb_center
 from annotation_export.publish import assign_numbers, clean_stale
 from annotation_export.tasks import url_to_relative_path
 from annotation_export.text import md_escape, terminal_safe, xml_attr
+from blindpairs.footprints import format_lonlat as format_location
+from blindpairs.footprints import wkb_center
 from blindpairs.workspace import Workspace
 
 from . import label_studio_server
