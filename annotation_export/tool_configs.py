@@ -29,7 +29,7 @@ VLMEVAL_NAME = "BlindPairs"
 LMMS_POST_PROMPT = "\nAnswer with the option's letter from the given choices directly."
 LMMS_MAX_NEW_TOKENS = 16
 
-UTILS_SOURCE = r'''"""lmms-eval functions of the blindpairs benchmark task (written by blindpairs ingest).
+UTILS_SOURCE = r'''"""lmms-eval functions of the blindpairs benchmark task (written by ingest).
 
 They follow lmms-eval's own MMVP task (lmms_eval/tasks/mmvp/utils.py): the prompt
 "<Question>\nA. <a>\nB. <b>" plus the post prompt, the same letter extraction,
@@ -68,7 +68,8 @@ def doc_to_visual(doc):
 def doc_to_text(doc, lmms_eval_specific_kwargs=None):
     kwargs = lmms_eval_specific_kwargs or {}
     options = f"A. {doc['option_a']}\nB. {doc['option_b']}"
-    return f"{kwargs.get('pre_prompt', '')}{doc['Question']}\n{options}{kwargs.get('post_prompt', '')}"
+    pre, post = kwargs.get("pre_prompt", ""), kwargs.get("post_prompt", "")
+    return f"{pre}{doc['Question']}\n{options}{post}"
 
 
 def doc_to_target(doc):
@@ -126,15 +127,17 @@ def lmms_eval_task(parquet: Path) -> dict:
 
 
 def write_lmms_eval(folder: Path, target: Path) -> list[Path]:
-    """``lmms_eval/``: the task YAML and its functions, for the benchmark published at ``target``."""
+    """``lmms_eval/``: the task YAML and its functions, for the benchmark published at ``target``.
+
+    lmms-eval tags functions ``!function module.name``; safe_dump quotes them, so the
+    quotes are taken off again.
+    """
     out = folder / LMMS_DIR
     out.mkdir(parents=True, exist_ok=True)
     task = lmms_eval_task(target / "benchmark.parquet")
     text = yaml.safe_dump(task, sort_keys=False, width=10_000, allow_unicode=True)
     tagged = "\n".join(
-        line.replace("'!function ", "!function ").rstrip("'")
-        if "'!function " in line
-        else line
+        line.replace("'!function ", "!function ").rstrip("'") if "'!function " in line else line
         for line in text.splitlines()
     )
     header = (

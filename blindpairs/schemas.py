@@ -143,6 +143,7 @@ def benchmark_image_bytes(value: Any) -> bytes:
         return bytes(value.get("bytes") or b"")
     return bytes(value or b"")
 
+
 # ---------------------------------------------------------------- responses
 RESPONSE_COLUMNS = (
     "index",

@@ -97,9 +97,7 @@ def _accuracies(correct: Mapping[int, bool], base: int) -> dict[str, Any]:
     }
 
 
-def _per_category(
-    items: list[BenchItem], correct: Mapping[int, bool], base: int
-) -> dict[str, Any]:
+def _per_category(items: list[BenchItem], correct: Mapping[int, bool], base: int) -> dict[str, Any]:
     by_index = {it.index: it for it in items}
     groups: dict[str, list[bool]] = defaultdict(list)
     for first, ok in pair_results(correct, base).items():

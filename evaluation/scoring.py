@@ -115,4 +115,6 @@ def get_profile(name: str) -> Profile:
     try:
         return PROFILES[name]
     except KeyError:
-        raise ValueError(f"unknown scoring profile {name!r} (known: {', '.join(PROFILES)})") from None
+        raise ValueError(
+            f"unknown scoring profile {name!r} (known: {', '.join(PROFILES)})"
+        ) from None

@@ -78,14 +78,22 @@ def test_ambiguous_replies_stay_unparsed(reply: str | None) -> None:
     assert parse_answer(reply, ITEM) == (None, None)
 
 
-@pytest.mark.parametrize("reply", ["a) Open b) Closed", "(a) Open (b) Closed", "A. Open\nB. Closed"])
+@pytest.mark.parametrize(
+    "reply", ["a) Open b) Closed", "(a) Open (b) Closed", "A. Open\nB. Closed"]
+)
 def test_options_repeated_back_are_unparsed(reply: str) -> None:
     assert parse_answer(reply, WINGS) == (None, None)
 
 
 def test_the_cascade_is_versioned() -> None:
     assert PARSER_VERSION == "blindpairs-v2"
-    assert [name for name, _ in CASCADE] == ["bare", "leading", "phrase", "bracketed", "option_text"]
+    assert [name for name, _ in CASCADE] == [
+        "bare",
+        "leading",
+        "phrase",
+        "bracketed",
+        "option_text",
+    ]
 
 
 def test_option_text_is_the_whole_reply() -> None:
