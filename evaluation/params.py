@@ -63,7 +63,7 @@ class EvaluateParams:
     swap_options: bool = option(
         False,
         "ask each question again with options swapped (reported apart: both-orders pair "
-        "accuracy, chance ~6.25%; the headline stays MMVP's)",
+        "accuracy, chance 1 in 16; the headline stays MMVP's)",
     )
     limit: int = option(0, "score only the first N items (0: all)", parse=non_negative(int))
     run_name: str = option(

@@ -196,3 +196,31 @@ def test_mmvp_protocol_accepts_only_a_bare_yes_or_no() -> None:
     assert read_verdict("yes", mmvp) is True and read_verdict("No", mmvp) is False
     assert read_verdict("Yes.", mmvp) is None and read_verdict(" yes", mmvp) is None
     assert read_verdict("Yes.", ours) is True
+
+
+def test_another_scoring_profile_rescores_cached_replies_without_asking_again(
+    tmp_path: Path, chat_server: FakeChatServer
+) -> None:
+    ws = tmp_path / "ws"
+    write_benchmark(ws / "benchmark", make_items(2))
+    argv = ["evaluate", "-w", str(ws), "-q", "--models", "openai:m", *server_args(chat_server)]
+    assert main(argv) == 0
+    asked = sum(chat_server.attempts.values())
+    assert main([*argv, "--scoring", "vlmevalkit"]) == 0
+    assert sum(chat_server.attempts.values()) == asked  # every reply came from the cache
+    s = scores(ws, "openai_m")
+    assert (s["scoring"], s["paid_questions"]) == ("vlmevalkit", 0)
+    # the fake model answers "yes"/"no": whole-reply option text for blindpairs,
+    # a substring for VLMEvalKit; lmms-eval has no option-text rule at all
+    assert s["question_accuracy"]["correct"] == 4
+    assert main([*argv, "--scoring", "lmms-eval"]) == 0
+    assert scores(ws, "openai_m")["unparsed"] == 4
+
+
+def test_help_documents_the_new_options(capsys: pytest.CaptureFixture) -> None:
+    with pytest.raises(SystemExit) as done:
+        main(["evaluate", "--help"])
+    assert done.value.code == 0
+    text = capsys.readouterr().out
+    for flag in ("--scoring", "--token-param", "--max-completion-tokens", "--judge-protocol"):
+        assert flag in text
