@@ -69,10 +69,14 @@ def dataset_card(rows: list[dict[str, Any]], info: dict[str, Any]) -> str:
         "",
         "## Files",
         "",
-        "- `benchmark.parquet`: index, pair_id, image (PNG bytes), question, option_a, "
-        "option_b, answer (a/b), category, tile_id",
-        "- `Questions.csv` and `images/<Index>.png`: MMVP layout",
+        "- `benchmark.parquet`: index, pair_id, image (a `datasets` Image: PNG bytes), "
+        "question, option_a, option_b, answer (a/b), category, tile_id, and MMVP's own "
+        "columns Index, Question, Options, Correct Answer",
+        "- `Questions.csv`, `images/<Index>.png` and `MMVP Images/<Index>.jpg` (the same PNG "
+        "data under MMVP's file names): MMVP layout",
         "- `benchmark.tsv`: VLMEvalKit layout (base64 image, A, B, answer A/B)",
+        "- `lmms_eval/`: an lmms-eval task (`--include_path lmms_eval --tasks blindpairs_mmvp`)",
+        "- `vlmevalkit/`: how to run `benchmark.tsv` in VLMEvalKit (custom MCQ dataset)",
         "- `provenance.json`: annotators, annotation ids and errata of every pair",
         "",
         "## Pairs per visual pattern",
@@ -118,6 +122,7 @@ def dataset_card(rows: list[dict[str, Any]], info: dict[str, Any]) -> str:
         "```python",
         "from datasets import load_dataset",
         'ds = load_dataset("parquet", data_files="benchmark.parquet")["train"]',
+        'ds[0]["image"]  # a PIL image',
         "```",
         "",
     ]

@@ -27,7 +27,7 @@ from blindpairs.errors import ConfigError, InputError, WorkspaceError
 from blindpairs.schemas import read_metadata
 from blindpairs.workspace import Workspace
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: Image feature + MMVP columns, MMVP Images/, lmms-eval and VLMEvalKit files
 # Where the annotations came from and whether to publish regardless: not part of
 # the fingerprint (the annotation bytes themselves are hashed).
 NOT_FINGERPRINTED = ("annotations", "pull", "project_title", "token_env", "force")

@@ -13,6 +13,7 @@ import pyarrow.parquet as pq
 
 from annotation_export.card import dataset_card
 from annotation_export.formats import FORMATS, Row
+from annotation_export.tool_configs import write_lmms_eval, write_vlmevalkit
 from blindpairs.workspace import Workspace
 
 PROVENANCE = "provenance.json"
@@ -70,6 +71,9 @@ def publish(ws: Workspace, rows: list[Row], info: dict[str, Any], provenance: di
         meta = {k: info[k] for k in ("random_weights", "policy", "license", "pairs_meta", "mining")}
         for writer in FORMATS.values():
             writer(built, rows, meta)
+        target = ws.benchmark.resolve()
+        write_lmms_eval(built, target)
+        write_vlmevalkit(built, target)
         (built / "README.md").write_text(dataset_card(rows, info), encoding="utf-8")
         (built / PROVENANCE).write_text(
             json.dumps(provenance, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8"

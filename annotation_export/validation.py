@@ -89,6 +89,31 @@ def rule_options_markers(fields: Fields) -> str | None:
     return None
 
 
+# Strings pandas reads as NaN by default (pandas.read_csv na_values): VLMEvalKit drops
+# such an option (build_choices skips NaN), so a question would lose its option B.
+PANDAS_NA = frozenset(
+    {"", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
+     "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"}
+)  # fmt: skip
+
+
+def rule_options_portable(fields: Fields) -> str | None:
+    """Option texts other tools cannot read back: NaN words, parentheses."""
+    for side, name in (("(a)", tags.OPTION_A), ("(b)", tags.OPTION_B)):
+        text = _text(fields, name)
+        if text and text in PANDAS_NA:
+            return (
+                f"option {side} {text!r} reads as a missing value (NaN) in pandas, so "
+                "VLMEvalKit would drop it; write it out (e.g. 'no cars', 'not applicable')"
+            )
+        if "(" in text or ")" in text:
+            return (
+                f"option {side} contains a parenthesis, which breaks lmms-eval's split of "
+                "MMVP's Options column; rephrase without brackets"
+            )
+    return None
+
+
 def rule_answers_present(fields: Fields) -> str | None:
     missing = [s for s, n in (("A", tags.ANSWER_A), ("B", tags.ANSWER_B)) if not _answer(fields, n)]
     return f"no answer (a)/(b) for image {' and '.join(missing)}" if missing else None
@@ -112,6 +137,7 @@ RULES: dict[str, Rule] = {
     "options_present": rule_options_present,
     "options_distinct": rule_options_distinct,
     "options_markers": rule_options_markers,
+    "options_portable": rule_options_portable,
     "answers_present": rule_answers_present,
     "answers_differ": rule_answers_differ,
     "category": rule_category,

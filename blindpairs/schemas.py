@@ -97,6 +97,52 @@ BENCHMARK_COLUMNS = (
     "category",
     "tile_id",
 )
+# MMVP's own column names, carried beside ours in benchmark.parquet so that tools
+# written for MMVP (lmms-eval's mmvp task, HF's MMVP datasets) read it as it is:
+# Index = index, Question = question, Options = "(a) ... (b) ...", Correct Answer = "(a)".
+MMVP_COLUMNS = ("Index", "Question", "Options", "Correct Answer")
+# The image column is the Hugging Face ``datasets`` Image feature's storage:
+# a struct of the encoded bytes (PNG) and a path (null), declared as
+# ``{"_type": "Image"}`` in the ``huggingface`` schema metadata.
+BENCHMARK_IMAGE_TYPE = pa.struct([pa.field("bytes", pa.binary()), pa.field("path", pa.string())])
+BENCHMARK_SCHEMA = pa.schema(
+    [
+        pa.field("index", pa.int64(), nullable=False),
+        pa.field("pair_id", pa.string(), nullable=False),
+        pa.field("image", BENCHMARK_IMAGE_TYPE),  # nullable, as datasets declares it
+        pa.field("question", pa.string(), nullable=False),
+        pa.field("option_a", pa.string(), nullable=False),
+        pa.field("option_b", pa.string(), nullable=False),
+        pa.field("answer", pa.string(), nullable=False),
+        pa.field("category", pa.string(), nullable=False),
+        pa.field("tile_id", pa.string(), nullable=False),
+        pa.field("Index", pa.int64(), nullable=False),
+        pa.field("Question", pa.string(), nullable=False),
+        pa.field("Options", pa.string(), nullable=False),
+        pa.field("Correct Answer", pa.string(), nullable=False),
+    ]
+)
+HF_KEY = b"huggingface"
+
+
+def hf_features(schema: pa.Schema) -> dict[str, Any]:
+    """The ``datasets`` features of ``schema``: ``image`` an Image, the rest plain values."""
+    names = {pa.int64(): "int64", pa.string(): "string"}
+    features: dict[str, Any] = {}
+    for f in schema:
+        if f.type == BENCHMARK_IMAGE_TYPE:
+            features[f.name] = {"_type": "Image"}
+        else:
+            features[f.name] = {"dtype": names[f.type], "_type": "Value"}
+    return {"info": {"features": features}}
+
+
+def benchmark_image_bytes(value: Any) -> bytes:
+    """The PNG bytes of a benchmark image cell: the Image struct, or raw bytes (older files)."""
+    if isinstance(value, Mapping):
+        return bytes(value.get("bytes") or b"")
+    return bytes(value or b"")
+
 
 # ---------------------------------------------------------------- responses
 RESPONSE_COLUMNS = (

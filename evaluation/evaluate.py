@@ -25,26 +25,30 @@ from evaluation.backends.base import Backend, Query, Reply
 from evaluation.backends.http import Redactor
 from evaluation.cache import ResponseCache, cache_key
 from evaluation.items import BenchItem, LoadedBenchmark
-from evaluation.judge import JUDGE_VERSION, Judge, judge_prompt, read_verdict
+from evaluation.judge import Judge, correct_answer, judge_prompt, read_verdict
 from evaluation.metrics import Outcome, compute_scores
 from evaluation.params import EvaluateParams
-from evaluation.parsing import parse_answer
 from evaluation.prompts import PromptTemplate, get_template
 from evaluation.runner import Result, run_tasks
+from evaluation.scoring import Profile, get_profile
 
 log = logging.getLogger(__name__)
 
 # Params that change what is asked or how it is scored (the rest only change how).
 SCORING_PARAMS = (
     "prompt",
+    "scoring",
     "swap_options",
     "limit",
     "judge",
     "judge_mode",
+    "judge_protocol",
     "seed",
     "clip_text",
     "max_tokens",
     "temperature",
+    "token_param",
+    "max_completion_tokens",
 )
 
 
@@ -73,8 +77,9 @@ class Asked:
 def signature(model_id: str, params: EvaluateParams, bench: LoadedBenchmark) -> str:
     """What decides the scores of a run; equal signatures mean nothing to redo."""
     settings = {k: v for k, v in to_dict(params).items() if k in SCORING_PARAMS}
+    parser = get_profile(params.scoring).version
     blob = json.dumps(
-        [model_id, source_digest(model_id), settings, bench.fingerprint()], sort_keys=True
+        [model_id, source_digest(model_id), settings, parser, bench.fingerprint()], sort_keys=True
     )
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
@@ -128,12 +133,18 @@ def ask(
     )
 
 
+def judge_mode(judge: Judge | None, params: EvaluateParams) -> str:
+    """``all`` under MMVP's protocol (every reply judged), else ``--judge-mode``."""
+    return "all" if judge is not None and judge.protocol.judge_every_reply else params.judge_mode
+
+
 def judge_all(
     judge: Judge,
     asked: list[Asked],
     results: dict[str, Result],
     mode: str,
     labels: tuple[str, str],
+    profile: Profile,
     cache: ResponseCache,
     redact: Redactor,
     quiet: bool,
@@ -142,12 +153,15 @@ def judge_all(
     questions: dict[str, str] = {}
     for a in asked:
         text = results[a.key].text
-        if text is None or (mode == "unparsed" and parse_answer(text, a.shown)[0] is not None):
+        if text is None or (mode == "unparsed" and profile.parse(text, a.shown)[0] is not None):
             continue
         option = a.shown.option_a if a.shown.answer == "a" else a.shown.option_b
         label = labels[0] if a.shown.answer == "a" else labels[1]
-        questions[a.key] = judge_prompt(a.prompt, f"{label} {option}", text)
-    keys = {k: cache_key(judge.cache_id, JUDGE_VERSION, q, "") for k, q in questions.items()}
+        answer = correct_answer(label, option, judge.protocol)
+        questions[a.key] = judge_prompt(a.prompt, answer, text)
+    keys = {
+        k: cache_key(judge.cache_id, judge.protocol.version, q, "") for k, q in questions.items()
+    }
     tasks = {keys[k]: functools.partial(_grade, judge, q) for k, q in questions.items()}
     meta = {keys[k]: {"model": judge.cache_id, "prompt": q} for k, q in questions.items()}
     verdicts = run_tasks(
@@ -174,13 +188,15 @@ def outcome_row(
     template: PromptTemplate,
     verdict: tuple[str, Result] | None,
     mode: str,
+    profile: Profile,
+    judge: Judge | None = None,
 ) -> tuple[Outcome, dict[str, Any]]:
     """Score one asked question; return its outcome and its responses.jsonl row."""
-    parsed, rule = parse_answer(result.text, a.shown)
+    parsed, rule = profile.parse(result.text, a.shown)
     correct = parsed == a.shown.answer
     judged = None
-    if verdict is not None and verdict[1].text is not None:
-        judged = read_verdict(verdict[1].text)
+    if verdict is not None and verdict[1].text is not None and judge is not None:
+        judged = read_verdict(verdict[1].text, judge.protocol)
         if mode == "all" or parsed is None:
             correct = judged is True
     row = {
@@ -196,6 +212,7 @@ def outcome_row(
         "pair_id": a.item.pair_id,
         "category": a.item.category,
         "parse_rule": rule,
+        "scoring": profile.name,
         "error": result.error,
         "latency_s": result.latency_s,
         "attempts": result.attempts,
@@ -227,9 +244,11 @@ def evaluate_model(
             return ModelRun(model_id, run, "up to date", earlier)
     items = list(bench.items[: params.limit] if params.limit else bench.items)
     template = get_template(params.prompt)
+    profile = get_profile(params.scoring)
     redact = Redactor(params.api_key())
     backend = create_backend(model_id, params)
     judge = Judge(params.judge, params) if params.judge else None
+    mode = judge_mode(judge, params)
     atomic.clean_stale_temporaries(out_dir)
     started = time.time()
     try:
@@ -241,8 +260,9 @@ def evaluate_model(
                 judge,
                 asked,
                 results,
-                params.judge_mode,
+                mode,
                 template.labels,
+                profile,
                 ResponseCache(out_dir / "judge_cache.jsonl"),
                 redact,
                 quiet,
@@ -255,22 +275,29 @@ def evaluate_model(
     outcomes, rows = {}, []
     for a in asked:
         outcome, row = outcome_row(
-            a, results[a.key], backend, template, verdicts.get(a.key), params.judge_mode
+            a, results[a.key], backend, template, verdicts.get(a.key), mode, profile, judge
         )
         outcomes[(a.item.index, a.variant)] = outcome
         rows.append(row)
     variants = ("original", "swapped") if params.swap_options else ("original",)
-    scores = compute_scores(items, outcomes, variants)
+    scores = compute_scores(items, outcomes, variants, bench.index_base)
+    all_failed = bool(items) and scores["answered"] == 0
     scores.update(
         model=backend.id,
         run=run,
         prompt_version=template.version,
         prompt_template=template.text,
+        scoring=profile.name,
+        parser_version=profile.version,
+        limit=params.limit,
         swap_options=params.swap_options,
         judge=params.judge or None,
-        judge_mode=params.judge_mode if params.judge else None,
-        judge_version=JUDGE_VERSION if params.judge else None,
+        judge_mode=mode if judge else None,
+        judge_protocol=params.judge_protocol if judge else None,
+        judge_version=judge.protocol.version if judge else None,
         random_weights=backend.random_weights,
+        benchmark_random_weights=bench.random_weights,
+        all_failed=all_failed,
         benchmark=bench.source,
         benchmark_format=bench.format,
         benchmark_fingerprint=bench.fingerprint(),
@@ -282,4 +309,8 @@ def evaluate_model(
     text = "".join(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in rows)
     atomic.write_text(out_dir / "responses.jsonl", redact(text))
     atomic.write_json(out_dir / "scores.json", scores)
+    if all_failed:
+        first = next((r.error for r in results.values() if r.error), "no answer")
+        error = f"every request failed ({scores['failed']}); first error: {first}"
+        return ModelRun(model_id, run, "failed", scores, error=error)
     return ModelRun(model_id, run, "done", scores)

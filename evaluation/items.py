@@ -54,6 +54,8 @@ class LoadedBenchmark:
     format: str
     items: tuple[BenchItem, ...]
     problems: tuple[tuple[str, str], ...] = ()  # (row reference, reason)
+    index_base: int = 1  # 1: pairs 2k-1, 2k (MMVP); 0: pairs 2k, 2k+1
+    random_weights: bool = False  # mined with random-weight encoders (benchmark metadata)
 
     def fingerprint(self) -> str:
         """A hash of everything that decides the scores (questions, options, answers, images)."""

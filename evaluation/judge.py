@@ -1,10 +1,18 @@
-"""An optional LLM judge following MMVP's grader protocol (scripts/gpt_grader.py).
+"""An optional LLM judge after MMVP's grader (MMVP's ``scripts/gpt_grader.py``).
 
 The judge sees the prompt, the correct answer and the reply, and must say
-``yes`` or ``no``. As in MMVP, anything but a bare yes/no counts as "could
-not determine" (not correct). ``--judge-mode unparsed`` (default) asks only
-about replies the deterministic parser cannot read; ``all`` asks about every
-reply, as MMVP does.
+``yes`` or ``no``; anything else counts as "could not determine" (not correct).
+
+Two protocols (``--judge-protocol``):
+
+- ``mmvp``: exactly MMVP's grader: its system and user text, temperature 0.2,
+  no token cap, the correct answer passed as its letter (``(a)``, as MMVP's
+  ``Correct Answer`` column holds it), only ``^(yes|no)$`` accepted, and every
+  reply judged, the verdict alone deciding (``--judge-mode`` is ignored).
+- ``blindpairs`` (default) differs in: temperature 0 and at most 5 tokens
+  (repeatable), the answer passed as letter and option text (``(a) Open``),
+  ``Yes.``/``no!`` accepted, and by default (``--judge-mode unparsed``) only the
+  replies the deterministic parser cannot read are judged.
 """
 
 from __future__ import annotations
@@ -18,7 +26,8 @@ from evaluation.backends.http import ChatClient
 from evaluation.backends.openai_chat import make_client
 from evaluation.params import EvaluateParams
 
-JUDGE_VERSION = "mmvp-grader-v1"
+JUDGE_VERSION = "mmvp-grader-v1"  # the blindpairs protocol
+MMVP_JUDGE_VERSION = "mmvp-grader-exact-v1"
 SYSTEM = (
     "You are a helpful and precise assistant for checking the quality of the answer. "
     "Please answer in only yes or no."
@@ -28,6 +37,25 @@ USER = (
     "Does the following answer correctly answers the question, answer:{response}?"
 )
 _YES_NO = re.compile(r"^\s*(yes|no)\s*[.!]?\s*$", re.IGNORECASE)
+_MMVP_YES_NO = re.compile(r"^(yes|no)$", re.IGNORECASE)  # gpt_grader.py, with re.match
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """How the judge is asked and read."""
+
+    version: str
+    temperature: float
+    max_tokens: int | None
+    verdict: re.Pattern[str]
+    answer_with_text: bool  # "(a) Open" rather than "(a)"
+    judge_every_reply: bool  # the verdict alone decides, for every reply
+
+
+PROTOCOLS: dict[str, Protocol] = {
+    "blindpairs": Protocol(JUDGE_VERSION, 0.0, 5, _YES_NO, True, False),
+    "mmvp": Protocol(MMVP_JUDGE_VERSION, 0.2, None, _MMVP_YES_NO, False, True),
+}
 
 
 @dataclass(frozen=True)
@@ -43,8 +71,14 @@ def judge_prompt(prompt: str, correct_label: str, response: str) -> str:
     return USER.format(question=prompt, answer=correct_label, response=response)
 
 
-def read_verdict(reply: str) -> bool | None:
-    m = _YES_NO.match(reply)
+def correct_answer(label: str, option: str, protocol: Protocol) -> str:
+    """The correct answer as the judge sees it: ``(a) Open``, or MMVP's bare ``(a)``."""
+    letter = label.rstrip(".:")
+    return f"{label} {option}" if protocol.answer_with_text else letter
+
+
+def read_verdict(reply: str, protocol: Protocol = PROTOCOLS["blindpairs"]) -> bool | None:
+    m = protocol.verdict.match(reply)
     return None if not m else m.group(1).lower() == "yes"
 
 
@@ -57,20 +91,22 @@ class Judge:
             raise ConfigError(f"--judge {judge_id!r}: the judge must be an openai:<model> backend")
         self.id = judge_id
         self.model = model
-        self.cache_id = f"judge|{judge_id}|{JUDGE_VERSION}"
+        self.protocol = PROTOCOLS[params.judge_protocol]
+        self.cache_id = f"judge|{judge_id}|{self.protocol.version}"
         self.concurrency = params.concurrency
         self.client: ChatClient = make_client(params, f"--judge {judge_id}")
 
     def grade(self, question: str) -> Verdict:
         """Ask the judge ``question``; raise BackendItemError when it cannot be reached."""
-        payload = {
+        payload: dict = {
             "model": self.model,
             "messages": [
                 {"role": "system", "content": SYSTEM},
                 {"role": "user", "content": question},
             ],
-            "temperature": 0.0,
-            "max_tokens": 5,
+            "temperature": self.protocol.temperature,
         }
+        if self.protocol.max_tokens is not None:
+            payload["max_tokens"] = self.protocol.max_tokens
         text, _attempts, _seconds = self.client.complete(payload)
-        return Verdict(text, read_verdict(text))
+        return Verdict(text, read_verdict(text, self.protocol))

@@ -23,6 +23,7 @@ from typing import Any
 
 from blindpairs.errors import ConfigError, InputError
 from evaluation.items import BenchItem, LoadedBenchmark
+from evaluation.pairing import detect_pairing
 from evaluation.rows import ImageResolver, path_resolver, to_item
 
 Rows = Iterable[tuple[str, Mapping[str, Any]]]  # (row reference for messages, row)
@@ -156,4 +157,19 @@ def load_benchmark(path: str | Path, fmt: str = "auto") -> LoadedBenchmark:
         detail = f"; first problem: {problems[0][0]}: {problems[0][1]}" if problems else ""
         raise InputError(str(path), f"no usable benchmark items ({name} format){detail}")
     ordered = tuple(items[i] for i in sorted(items))
-    return LoadedBenchmark(str(path), name, ordered, tuple(problems))
+    pairing = detect_pairing(ordered, str(path))
+    return LoadedBenchmark(
+        str(path), name, ordered, tuple(problems), pairing.base, _random_weights(path, name)
+    )
+
+
+def _random_weights(path: Path, fmt: str) -> bool:
+    """Whether our benchmark.parquet says its pairs were mined with random-weight encoders."""
+    if fmt != "blindpairs":
+        return False
+    from blindpairs.schemas import read_metadata
+
+    try:
+        return bool(read_metadata(path / "benchmark.parquet").get("random_weights"))
+    except (OSError, ValueError):
+        return False

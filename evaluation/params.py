@@ -9,6 +9,7 @@ from typing import Any
 from blindpairs.config import env_name, option
 from evaluation.loaders import FORMATS
 from evaluation.prompts import DEFAULT_TEMPLATE, TEMPLATES
+from evaluation.scoring import DEFAULT_PROFILE, PROFILES
 
 
 def model_list(value: Any) -> tuple[str, ...]:
@@ -53,8 +54,16 @@ class EvaluateParams:
     )
     benchmark_format: str = option("auto", "benchmark format", choices=FORMATS)
     prompt: str = option(DEFAULT_TEMPLATE, "prompt template version", choices=tuple(TEMPLATES))
+    scoring: str = option(
+        DEFAULT_PROFILE,
+        "answer extraction rules: blindpairs (never guesses), or those of lmms-eval or "
+        "VLMEvalKit to reproduce their numbers",
+        choices=tuple(PROFILES),
+    )
     swap_options: bool = option(
-        False, "ask each question again with options swapped; right only when both are right"
+        False,
+        "ask each question again with options swapped (reported apart: both-orders pair "
+        "accuracy, chance 1 in 16; the headline stays MMVP's)",
     )
     limit: int = option(0, "score only the first N items (0: all)", parse=non_negative(int))
     run_name: str = option(
@@ -84,6 +93,19 @@ class EvaluateParams:
     )
     max_tokens: int = option(256, "longest reply in tokens", parse=positive(int))
     temperature: float = option(0.0, "sampling temperature", parse=non_negative(float))
+    token_param: str = option(
+        "auto",
+        "how openai: models are capped: max_tokens (+ temperature), max_completion_tokens "
+        "(reasoning models: o1/o3/o4/gpt-5, which reject max_tokens and temperature), or auto: "
+        "by model name, switching once when the endpoint rejects the parameter",
+        choices=("auto", "max_tokens", "max_completion_tokens"),
+    )
+    max_completion_tokens: int = option(
+        4096,
+        "cap sent as max_completion_tokens; it includes a reasoning model's hidden reasoning, "
+        "so it must be far above --max-tokens",
+        parse=positive(int),
+    )
     # judge, baselines, local models
     judge: str = option(
         "",
@@ -94,6 +116,13 @@ class EvaluateParams:
         "unparsed",
         "judge every reply (MMVP) or only those the parser cannot read",
         choices=("unparsed", "all"),
+    )
+    judge_protocol: str = option(
+        "blindpairs",
+        "mmvp: exactly MMVP's grader (temperature 0.2, the answer as its letter, only a bare "
+        "yes/no accepted, every reply judged); blindpairs: temperature 0, the answer as letter "
+        "and text, yes/no with trailing punctuation accepted",
+        choices=("blindpairs", "mmvp"),
     )
     seed: int = option(0, "seed of the random baseline and of retry jitter")
     clip_text: str = option(

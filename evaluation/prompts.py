@@ -27,11 +27,21 @@ class PromptTemplate:
 TEMPLATES: dict[str, PromptTemplate] = {
     # MMVP (evaluate_mllm.py): the question, a space and the Options column.
     "mmvp-v1": PromptTemplate("mmvp-v1", "{question} (a) {a} (b) {b}", ("(a)", "(b)")),
-    # The letter-choice form of lmms-eval / VLMEvalKit multiple-choice tasks.
+    # lmms-eval's MMVP task (lmms_eval/tasks/mmvp/utils.py, mmvp_doc_to_text with the
+    # default post_prompt). lmms-eval also caps replies at max_new_tokens 16
+    # (_default_template_yaml): pass --max-tokens 16 to reproduce its numbers.
     "letter-v1": PromptTemplate(
         "letter-v1",
         "{question}\nA. {a}\nB. {b}\nAnswer with the option's letter from the given choices "
         "directly.",
+        ("A.", "B."),
+    ),
+    # VLMEvalKit's ImageMCQDataset.build_prompt (vlmeval/dataset/image_mcq.py), which
+    # also ends with " \n" that most versions strip before sending.
+    "vlmevalkit": PromptTemplate(
+        "vlmevalkit",
+        "Question: {question}\nOptions:\nA. {a}\nB. {b}\n"
+        "Please select the correct answer from the options above.",
         ("A.", "B."),
     ),
 }

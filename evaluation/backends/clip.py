@@ -1,10 +1,17 @@
 """``clip:<encoder_id>``: a zero-shot baseline that measures the encoder's own blindness.
 
-Like MMVP's VLM evaluation, each option (as ``--clip-text``, default
-``"{question} {option}"``) is embedded with the CLIP text tower and the option
-closest to the image embedding is the answer. The encoder comes from the
-embed stage's registry (``embeddings.registry.create_encoder``), imported
-lazily: the one place this stage uses another stage's code.
+Each question is answered on its own image: both options (as ``--clip-text``,
+default ``"{question} {option}"``) are embedded with the CLIP text tower and the
+option whose text is closer to the image embedding is the answer (text
+retrieval for one image). This is *not* MMVP-VLM (MMVP's
+``scripts/evaluate_vlm.py``), which goes the other way: it writes one statement
+per image of a pair ("a photo of <statement>") and asks which of the pair's two
+images each statement matches best (image retrieval for one statement), on its
+own statement set. Scores here are therefore comparable with the MLLMs on this
+benchmark (same questions, same pair accuracy), not with MMVP-VLM's table.
+The encoder comes from the embed stage's registry
+(``embeddings.registry.create_encoder``), imported lazily: the one place this
+stage uses another stage's code.
 """
 
 from __future__ import annotations

@@ -2,16 +2,26 @@
 
 Works with OpenAI, vLLM, SGLang, Ollama, LM Studio and llama.cpp's server.
 Images go as base64 data URLs in the user message.
+
+Token cap (``--token-param``): chat models take ``max_tokens`` (``--max-tokens``)
+and ``temperature``; OpenAI's reasoning models (o1, o3, o4, gpt-5, ...) reject
+both and take ``max_completion_tokens`` (``--max-completion-tokens``, which
+also counts their hidden reasoning, hence its larger default). ``auto`` (the
+default) picks by model name and, when an endpoint answers HTTP 400 naming the
+parameter it does not support, switches once to the other form for the rest
+of the run, so it works for both kinds.
 """
 
 from __future__ import annotations
 
 import base64
+import re
+import threading
 from urllib.parse import urlparse
 
 from blindpairs.errors import ConfigError
 from blindpairs.workspace import safe_name
-from evaluation.backends.base import Query, Reply
+from evaluation.backends.base import BackendItemError, Query, Reply
 from evaluation.backends.http import ChatClient, RetryPolicy
 from evaluation.params import EvaluateParams
 from evaluation.rows import sniff_mime
@@ -39,6 +49,20 @@ def make_client(params: EvaluateParams, what: str) -> ChatClient:
     return ChatClient(base_url, key, params.timeout_s, policy, seed=params.seed)
 
 
+# OpenAI's reasoning models: o1, o3-mini, o4-mini, gpt-5, gpt-5-mini, ... (optionally "openai/").
+REASONING_MODEL = re.compile(r"^(?:[\w.-]+/)?(?:o\d+|gpt-5)(?:[-.:].*)?$", re.IGNORECASE)
+_REJECTED_PARAM = re.compile(
+    r"HTTP 400\b.*\b(max_tokens|max_completion_tokens|temperature)\b", re.IGNORECASE
+)
+
+
+def token_param(model: str, setting: str) -> str:
+    """``max_tokens`` or ``max_completion_tokens`` for ``model`` under ``--token-param``."""
+    if setting != "auto":
+        return setting
+    return "max_completion_tokens" if REASONING_MODEL.match(model) else "max_tokens"
+
+
 class OpenAIChatBackend:
     """Asks one model on a chat-completions endpoint, ``concurrency`` requests at a time."""
 
@@ -50,6 +74,12 @@ class OpenAIChatBackend:
         self.model = model
         # generation settings are part of the model's identity in the cache
         self.cache_id = f"{self.id}|max_tokens={params.max_tokens}|T={params.temperature:g}"
+        self.auto = params.token_param == "auto"
+        self.param = token_param(model, params.token_param)
+        self.max_completion_tokens = params.max_completion_tokens
+        self._lock = threading.Lock()
+        if self.param == "max_completion_tokens":
+            self.cache_id = f"{self.id}|max_completion_tokens={params.max_completion_tokens}"
         self.slug = slug(model, params)
         self.concurrency = params.concurrency
         self.max_tokens = params.max_tokens
@@ -61,14 +91,27 @@ class OpenAIChatBackend:
             {"type": "text", "text": query.prompt},
             {"type": "image_url", "image_url": {"url": data_url(query.item.image)}},
         ]
-        payload = {
-            "model": self.model,
-            "messages": [{"role": "user", "content": content}],
-            "max_tokens": self.max_tokens,
-            "temperature": self.temperature,
-        }
-        text, attempts, seconds = self.client.complete(payload)
+        param = self.param
+        try:
+            text, attempts, seconds = self.client.complete(self.payload(content, param))
+        except BackendItemError as exc:
+            if not (self.auto and _REJECTED_PARAM.search(str(exc))):
+                raise
+            other = "max_tokens" if param == "max_completion_tokens" else "max_completion_tokens"
+            with self._lock:
+                self.param = other
+            text, attempts, seconds = self.client.complete(self.payload(content, other))
         return Reply(text=text, latency_s=seconds, attempts=attempts)
+
+    def payload(self, content: list, param: str) -> dict:
+        """The request body, capped with ``param``."""
+        body: dict = {"model": self.model, "messages": [{"role": "user", "content": content}]}
+        if param == "max_completion_tokens":
+            body["max_completion_tokens"] = self.max_completion_tokens
+        else:
+            body["max_tokens"] = self.max_tokens
+            body["temperature"] = self.temperature
+        return body
 
     def close(self) -> None:
         pass

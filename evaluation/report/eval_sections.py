@@ -34,8 +34,14 @@ def _notes(row: dict[str, Any]) -> str:
         notes.append("options swapped too")
     if row.get("judge"):
         notes.append(f"judge {esc(row['judge'])}")
-    if not row.get("complete"):
+    if row.get("ranked") is False:
+        notes.append('<span class="badge warn">every request failed: not ranked</span>')
+    elif not row.get("complete"):
         notes.append('<span class="badge warn">incomplete</span>')
+    if row.get("limit"):
+        notes.append(f"first {esc(row['limit'])} items")
+    if row.get("benchmark_random_weights"):
+        notes.append('<span class="badge random">benchmark mined with random weights</span>')
     return ", ".join(notes)
 
 
@@ -49,27 +55,32 @@ def leaderboard(inp: ReportInputs) -> str:
         return section("leaderboard", heading, not_yet("Model scores", EVALUATE))
     rows = src.value.leaderboard
     header = (
-        "#", "run", "model", "pair acc % [95% CI]", "question acc % [95% CI]", "pairs",
-        "unparsed %", "failed", "prompt", "notes",
+        "#", "run", "model", "pair acc % [95% CI]", "both orders %", "question acc % [95% CI]",
+        "pairs", "unparsed %", "failed", "prompt", "scoring", "benchmark", "notes",
     )  # fmt: skip
     cells = [
         [
-            esc(r["rank"]),
+            esc(r["rank"] if r.get("rank") is not None else "–"),
             esc(r["run"]),
             esc(r["model"]),
             _interval(r, "pair"),
+            _pct(r.get("pair_accuracy_both_orders")),
             _interval(r, "question"),
             esc(r["pairs"]),
             _pct(r.get("unparsed_rate")),
             esc(r["failed"]),
             esc(r["prompt_version"]),
+            esc(r.get("scoring") or ""),
+            f"<code>{esc(r.get('benchmark') or '')}</code>",
             _notes(r),
         ]
         for r in rows
     ]
     caption = (
         "MMVP pair accuracy: a pair counts only when both of its questions are answered right "
-        "(chance 25%). Intervals: 95% Wilson score intervals, pairs as the trials."
+        "(chance 25%); 'both orders' is the --swap-options metric (chance about 6.25%). "
+        "Ranks count only among runs on the same benchmark and --limit. "
+        "Intervals: 95% Wilson score intervals, pairs as the trials."
     )
     body = table(header, cells, "leaderboard") + bars.interval_chart(rows)
     return section("leaderboard", heading, body, caption)

@@ -55,7 +55,10 @@ def _read_benchmark(path: Path) -> Benchmark:
     missing = [c for c in schemas.BENCHMARK_COLUMNS if c not in table.column_names]
     if missing:
         raise InputError(str(path), f"not a benchmark: no column(s) {', '.join(missing)}")
-    items = {int(r["index"]): r for r in table.to_pylist()}
+    items = {
+        int(r["index"]): {**r, "image": schemas.benchmark_image_bytes(r["image"])}
+        for r in table.to_pylist()
+    }
     return Benchmark(items, schemas.read_metadata(path))
 
 

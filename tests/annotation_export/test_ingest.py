@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import base64
 import csv
+import io
 import json
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from PIL import Image
 
 from annotation_export.export import export_workspace
 from annotation_export.ingest import ingest_workspace, report_path
 from annotation_export.params import ExportParams, IngestParams
 from blindpairs.cli import main
 from blindpairs.errors import ConfigError, InputError
-from blindpairs.schemas import BENCHMARK_COLUMNS
+from blindpairs.schemas import BENCHMARK_COLUMNS, MMVP_COLUMNS
 from blindpairs.workspace import Workspace
 
 from .conftest import annotation, result, write_pairs
@@ -66,8 +68,8 @@ def test_publish_three_formats(exported: Workspace, ls_export, tmp_path) -> None
     assert [r["pair_id"] for r in report.invalid] == ["p003"]
     bench = exported.benchmark
     table = pq.read_table(bench / "benchmark.parquet")
-    assert tuple(table.column_names) == BENCHMARK_COLUMNS
-    rows = table.to_pylist()
+    assert tuple(table.column_names) == BENCHMARK_COLUMNS + MMVP_COLUMNS
+    rows = [{**r, "image": r["image"]["bytes"]} for r in table.to_pylist()]
     assert [r["index"] for r in rows] == [1, 2, 3, 4]
     assert [r["answer"] for r in rows] == ["a", "b", "b", "a"]
     assert rows[0]["question"] == q and rows[0]["category"] == "presence"
@@ -78,13 +80,17 @@ def test_publish_three_formats(exported: Workspace, ls_export, tmp_path) -> None
     from datasets import load_dataset
 
     ds = load_dataset("parquet", data_files=str(bench / "benchmark.parquet"))["train"]
-    assert ds.num_rows == 4 and ds[2]["answer"] == "b" and ds[0]["image"] == rows[0]["image"]
+    assert ds.num_rows == 4 and ds[2]["answer"] == "b"
+    assert ds[0]["image"].tobytes() == Image.open(io.BytesIO(rows[0]["image"])).tobytes()
+    assert (ds[0]["Index"], ds[0]["Question"], ds[0]["Options"]) == (1, q, "(a) One (b) Two")
+    assert [r["Correct Answer"] for r in ds] == ["(a)", "(b)", "(b)", "(a)"]
 
     mmvp = _mmvp_rows(bench)
     assert mmvp[0] == ["1", q, "(a) One (b) Two", "(a)"]
     assert [r[3] for r in mmvp] == ["(a)", "(b)", "(b)", "(a)"]
     for r in mmvp:
         assert (bench / "images" / f"{r[0]}.png").read_bytes() == rows[int(r[0]) - 1]["image"]
+        assert (bench / "MMVP Images" / f"{r[0]}.jpg").read_bytes() == rows[int(r[0]) - 1]["image"]
 
     with open(bench / "benchmark.tsv", newline="") as f:
         tsv = list(csv.DictReader(f, delimiter="\t"))

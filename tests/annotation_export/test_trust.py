@@ -81,7 +81,7 @@ def test_images_come_from_the_trusted_tile_ids(ws: Workspace, ls_export, tmp_pat
     rows = pq.read_table(ws.benchmark / "benchmark.parquet").to_pylist()
     for row in rows:
         scene, i = row["tile_id"].split("-t")
-        assert row["image"] == _tile_png(ws, scene, int(i)), row["tile_id"]
+        assert row["image"]["bytes"] == _tile_png(ws, scene, int(i)), row["tile_id"]
 
 
 def test_a_later_document_root_keeps_earlier_tasks_ingestible(

@@ -37,6 +37,11 @@ def test_valid_annotation_becomes_item() -> None:
         ({"answer_b": "a"}, "both images have the same answer"),
         ({"category": "weather"}, "unknown category 'weather'"),
         ({"category": None}, "no visual pattern category"),
+        # option texts other tools cannot read back (issue 11)
+        ({"option_b": "None"}, "reads as a missing value (NaN) in pandas"),
+        ({"option_a": "NA"}, "reads as a missing value (NaN) in pandas"),
+        ({"option_b": "N/A"}, "reads as a missing value (NaN) in pandas"),
+        ({"option_a": "a pool (empty)"}, "breaks lmms-eval's split"),
     ],
 )
 def test_each_rule_names_its_reason(kwargs, reason) -> None:
@@ -48,7 +53,7 @@ def test_each_rule_names_its_reason(kwargs, reason) -> None:
 def test_every_rule_is_exercised() -> None:
     assert set(RULES) == {
         "question", "options_present", "options_distinct", "options_markers",
-        "answers_present", "answers_differ", "category",
+        "options_portable", "answers_present", "answers_differ", "category",
     }  # fmt: skip
 
 

@@ -147,6 +147,8 @@ class FakeChatServer:
         self.successes: Counter[str] = Counter()
         self.statuses: dict[str, list[int]] = defaultdict(list)
         self.judge_requests = 0
+        self.payloads: list[dict[str, Any]] = []
+        self.judge_questions: list[str] = []
         self.lock = threading.Lock()
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.httpd.daemon_threads = True
@@ -194,10 +196,18 @@ class FakeChatServer:
             return self._send(h, 404, b'{"error": "not found"}')
         if self.key and h.headers.get("Authorization") != f"Bearer {self.key}":
             return self._send(h, 401, b'{"error": {"message": "bad key"}}')
+        with self.lock:
+            self.payloads.append({k: v for k, v in payload.items() if k != "messages"})
+        rejected = [k for k in ("max_tokens", "temperature") if k in payload]
+        if str(payload.get("model", "")).startswith("reasoning") and rejected:
+            # what OpenAI's o-series answer (models named "reasoning*" here)
+            message = f"Unsupported parameter: '{rejected[0]}' is not supported with this model."
+            return self._send(h, 400, json.dumps({"error": {"message": message}}).encode())
         content = payload["messages"][-1]["content"]
         if isinstance(content, str):  # the judge: text only
             with self.lock:
                 self.judge_requests += 1
+                self.judge_questions.append(content)
             return self._reply(h, judge_reply(content))
         prompt = next(p["text"] for p in content if p["type"] == "text")
         url = next(p["image_url"]["url"] for p in content if p["type"] == "image_url")

@@ -69,8 +69,10 @@ def test_predictions_leaderboard_and_swap(workspace: Path, tmp_path: Path) -> No
     argv = ["evaluate", "-w", str(workspace), "-q", "--models", f"predictions:{preds},random"]
     assert main([*argv, "--swap-options"]) == 0
     s = scores(workspace, "predictions-answers")
-    assert s["question_accuracy_original"]["correct"] == 12
-    assert s["question_accuracy"]["correct"] == 11 and s["pair_accuracy"]["correct"] == 5
+    # the headline stays MMVP's (options as given); both orders in their own keys
+    assert s["question_accuracy"]["correct"] == 12 and s["pair_accuracy"]["correct"] == 6
+    assert s["question_accuracy_both_orders"]["correct"] == 11
+    assert s["pair_accuracy_both_orders"]["correct"] == 5
     assert s["swap_consistency"]["agree"] == 11
     board = (workspace / "evaluation" / "leaderboard.csv").read_text()
     rows = list(csv.DictReader(board.splitlines()))

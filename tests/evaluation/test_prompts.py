@@ -15,6 +15,8 @@ SNAPSHOT = {
     "mmvp-v1": "Is the door open? (a) Open (b) Closed",
     "letter-v1": "Is the door open?\nA. Open\nB. Closed\n"
     "Answer with the option's letter from the given choices directly.",
+    "vlmevalkit": "Question: Is the door open?\nOptions:\nA. Open\nB. Closed\n"
+    "Please select the correct answer from the options above.",
 }
 
 
