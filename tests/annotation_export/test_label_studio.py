@@ -77,7 +77,9 @@ def test_round_trip(server, monkeypatch, capsys) -> None:
     assert (rows[0]["option_a"], rows[0]["option_b"]) == ("Yes", "No")
     assert rows[2]["category"] == "count"
     for r in rows:
-        assert r["image"] == (ws.label_studio / "images" / f"{r['tile_id']}.png").read_bytes()
+        assert (
+            r["image"]["bytes"] == (ws.label_studio / "images" / f"{r['tile_id']}.png").read_bytes()
+        )
     report = json.loads((ws.root / "annotation" / "ingest_report.json").read_text())
     assert report["rejected"][0]["reason"] == "both tiles are cloud"
     assert "same answer" in report["invalid"][0]["reason"]
