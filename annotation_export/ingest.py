@@ -21,7 +21,7 @@ from annotation_export.publish import PROVENANCE, assign_numbers, previous_numbe
 from annotation_export.report import IngestReport, verdict_entry
 from annotation_export.tasks import read_tasks
 from annotation_export.validation import Item, validate
-from blindpairs import atomic
+from blindpairs import atomic, lock
 from blindpairs.config import to_dict
 from blindpairs.errors import ConfigError, InputError, WorkspaceError
 from blindpairs.schemas import read_metadata
@@ -218,6 +218,7 @@ def _scenes(ws: Workspace, rows: list[dict]) -> list[tuple[str, str, int]]:
     return [(s, u, n) for (s, u), n in sorted(counts.items())]
 
 
+@lock.locked("ingest")
 def ingest_workspace(ws: Workspace, params: IngestParams, source: Path) -> IngestReport:
     """Validate the annotations in ``source`` and publish ``<workspace>/benchmark/``."""
     exported_tasks = read_tasks(tasks_path(ws))

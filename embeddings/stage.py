@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from blindpairs import atomic, compute
+from blindpairs import atomic, compute, lock
 from blindpairs.errors import BlindpairsError, ConfigError, WorkspaceError
 from blindpairs.progress import progress
 from blindpairs.workspace import Workspace
@@ -284,6 +284,7 @@ def prune_vanished(ws: Workspace, jobs: list[EncoderJob], summaries: list[Encode
             summary.pruned = store.prune(job.out_dir, job.identity, keep)
 
 
+@lock.locked("embed")
 def embed_workspace(
     ws: Workspace,
     params: EmbedParams,

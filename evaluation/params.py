@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from blindpairs.config import env_name, option
+from blindpairs.names import check_name
 from evaluation.loaders import FORMATS
 from evaluation.prompts import DEFAULT_TEMPLATE, TEMPLATES
 
@@ -37,6 +38,12 @@ def non_negative(kind: type) -> Any:
     return parse
 
 
+def run_name(value: Any) -> str:
+    """A run name that is one safe folder name, or "" for the default."""
+    text = str(value)
+    return check_name(text, "run name") if text else ""
+
+
 @dataclass(frozen=True)
 class EvaluateParams:
     """Everything that decides what ``evaluate`` asks and how it scores."""
@@ -58,7 +65,11 @@ class EvaluateParams:
     )
     limit: int = option(0, "score only the first N items (0: all)", parse=non_negative(int))
     run_name: str = option(
-        "", "result folder and leaderboard name (default: from the model id)", metavar="NAME"
+        "",
+        "result folder and leaderboard name: letters, digits, '.', '_', '-' "
+        "(default: from the model id)",
+        parse=run_name,
+        metavar="NAME",
     )
     force: bool = option(False, "re-score even when scores are up to date (the cache is kept)")
     # openai-compatible endpoints
