@@ -85,7 +85,11 @@ class EvaluateParams:
         metavar="NAME",
     )
     concurrency: int = option(8, "requests in flight at once", parse=positive(int))
-    timeout_s: float = option(60.0, "seconds to wait for one reply", parse=positive(float))
+    timeout_s: float = option(
+        60.0,
+        "deadline in seconds for one request: connect, send and the whole reply",
+        parse=positive(float),
+    )
     max_retries: int = option(5, "retries on 429/5xx/timeouts", parse=non_negative(int))
     backoff_base_s: float = option(
         1.0, "first retry delay (doubles each try, with jitter)", parse=non_negative(float)

@@ -72,9 +72,10 @@ def test_stale_temporaries_are_removed_but_never_a_live_runs(tmp_path):
 def test_a_vanished_temporary_is_an_error_not_a_silent_skip(tmp_path):
     target = tmp_path / "f.txt"
     atomic.write_text(target, "finished work")
-    with pytest.raises(atomic.VanishedTemporary, match="vanished"), atomic.atomic_path(
-        target
-    ) as tmp:
+    with (
+        pytest.raises(atomic.VanishedTemporary, match="vanished"),
+        atomic.atomic_path(target) as tmp,
+    ):
         tmp.write_text("new")
         tmp.unlink()  # as another run's clean-up would
     assert target.read_text() == "finished work"
