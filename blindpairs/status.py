@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 
 from blindpairs.commands import Command
 from blindpairs.schemas import read_metadata
-from blindpairs.workspace import Workspace
+from blindpairs.workspace import REPLACED, Workspace
 
 
 @dataclass(frozen=True)
@@ -51,8 +51,21 @@ def _embed(ws: Workspace) -> StageState:
             continue
         meta = read_metadata(parts[0])
         flag = " (random weights)" if meta.get("random_weights") else ""
-        items.append(f"{meta.get('encoder_id', d.name)}: {_rows(parts)}{flag}")
-    return StageState("embed", bool(items), "; ".join(items) or "no embeddings")
+        gap = _embed_gap(ws, d, _rows(parts))
+        items.append(f"{meta.get('encoder_id', d.name)}: {_rows(parts)}{flag}{gap}")
+    complete = all("INCOMPLETE" not in item for item in items)
+    return StageState("embed", bool(items) and complete, "; ".join(items) or "no embeddings")
+
+
+def _embed_gap(ws: Workspace, folder: Path, embedded: int) -> str:
+    """Why an encoder folder is incomplete ('' when it is not): an interrupted
+    ``--replace``, or fewer tiles embedded or failed than ``tiles/`` holds."""
+    if (folder / REPLACED).is_dir():
+        return " INCOMPLETE (an interrupted embed --replace; run embed)"
+    failures = folder / "_failures.parquet"  # embeddings.store.FAILURES
+    tiles = _rows(ws.tile_parts())
+    missing = tiles - embedded - (_rows([failures]) if failures.exists() else 0)
+    return f" INCOMPLETE ({missing} of {tiles} tiles not embedded; run embed)" if missing > 0 else ""
 
 
 def _mine(ws: Workspace) -> StageState:

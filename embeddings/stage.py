@@ -112,8 +112,9 @@ def plan_job(
         identity_cache.cached_describe(ws.embeddings, config.encoder_id, options)
     )
     out_dir = ws.encoder_dir(config.encoder_id)
+    resumed = replace.recover(out_dir, identity) == "resumed"
     state = store.scan(out_dir, identity)
-    if state.other_parts and not params.replace:
+    if state.other_parts and not (params.replace or resumed):
         raise ConfigError(
             f"{out_dir} holds {len(state.other_parts)} part(s) of a different embedding "
             f"({store.differences(state.other_identity or {}, identity)}); re-run with the "
@@ -121,12 +122,6 @@ def plan_job(
         )
     skip = set() if state.other_parts else set(state.done)
     failed_before = {} if params.retry_failed or state.other_parts else state.failed
-    if replace.backup_dir(out_dir).is_dir():
-        log.warning(
-            "%s holds the parts an interrupted --replace set aside; they are deleted when "
-            "a --replace run completes",
-            replace.backup_dir(out_dir),
-        )
     all_ids = {t for ids in part_ids.values() for t in ids}
     todo: dict[Path, list[str]] = {}
     skipped = 0
@@ -305,15 +300,16 @@ def embed_workspace(
     check_checkpoints(jobs)
     if params.prune:
         prune_vanished(ws, jobs, summaries)
-    if not any(j.n_todo or j.stale_parts for j in jobs):
-        return summaries
-    factory = client_factory or compute.dask_client
-    with factory() as client:
-        for i, job in enumerate(jobs):
-            if job.n_todo or job.stale_parts:
-                done = run_job(job, client, params, quiet)
-                done.vanished, done.pruned = summaries[i].vanished, summaries[i].pruned
-                summaries[i] = done
+    if any(j.n_todo or j.stale_parts for j in jobs):
+        factory = client_factory or compute.dask_client
+        with factory() as client:
+            for i, job in enumerate(jobs):
+                if job.n_todo or job.stale_parts:
+                    done = run_job(job, client, params, quiet)
+                    done.vanished, done.pruned = summaries[i].vanished, summaries[i].pruned
+                    summaries[i] = done
+    for job in jobs:  # complete now: a resumed --replace drops the old parts
+        replace.finish(job.out_dir)
     return summaries
 
 
