@@ -65,7 +65,9 @@ def _embed_gap(ws: Workspace, folder: Path, embedded: int) -> str:
     failures = folder / "_failures.parquet"  # embeddings.store.FAILURES
     tiles = _rows(ws.tile_parts())
     missing = tiles - embedded - (_rows([failures]) if failures.exists() else 0)
-    return f" INCOMPLETE ({missing} of {tiles} tiles not embedded; run embed)" * (missing > 0)
+    if missing <= 0:
+        return ""
+    return f" INCOMPLETE ({missing} of {tiles} tiles not embedded; run embed)"
 
 
 def _mine(ws: Workspace) -> StageState:
