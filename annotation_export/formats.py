@@ -1,4 +1,8 @@
-"""The three published formats, keyed by name: parquet, MMVP folder, VLMEvalKit TSV."""
+"""The three published formats, keyed by name: parquet, MMVP folder, VLMEvalKit TSV.
+
+Text cells of the CSV and TSV that a spreadsheet would run as a formula are
+written with a leading ``'`` (``blindpairs.cells``); the parquet keeps the text.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from blindpairs.cells import to_spreadsheet
 from blindpairs.schemas import BENCHMARK_COLUMNS, META_KEY
 
 Row = dict[str, Any]  # one benchmark item, keys = BENCHMARK_COLUMNS
@@ -58,7 +63,8 @@ def write_mmvp(folder: Path, rows: list[Row], meta: dict[str, Any]) -> list[Path
         writer = csv.writer(fh)
         writer.writerow(MMVP_HEADER)
         for r in rows:
-            writer.writerow([r["index"], r["question"], mmvp_options(r), f"({r['answer']})"])
+            cells = (r["question"], mmvp_options(r))  # annotators' text: no formulas
+            writer.writerow([r["index"], *map(to_spreadsheet, cells), f"({r['answer']})"])
             (images / f"{r['index']}.png").write_bytes(r["image"])
     return [path, images]
 
@@ -74,11 +80,9 @@ def write_tsv(folder: Path, rows: list[Row], meta: dict[str, Any]) -> list[Path]
                 [
                     r["index"],
                     base64.b64encode(r["image"]).decode("ascii"),
-                    r["question"],
-                    r["option_a"],
-                    r["option_b"],
+                    *map(to_spreadsheet, (r["question"], r["option_a"], r["option_b"])),
                     r["answer"].upper(),
-                    r["category"],
+                    to_spreadsheet(r["category"]),
                 ]
             )
     return [path]

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from blindpairs import atomic
+from blindpairs.cells import markdown
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +83,8 @@ def _pct(x: Any) -> str:
 
 
 def to_markdown(rows: list[dict[str, Any]]) -> str:
-    """A Markdown table: accuracies in percent with their 95% Wilson intervals."""
+    """A Markdown table: accuracies in percent with their 95% Wilson intervals (every text
+    cell escaped: model ids and run names come from users)."""
     lines = [
         "| # | run | model | pair acc % (95% CI) | question acc % (95% CI) | pairs | unparsed % "
         "| failed | prompt | notes |",
@@ -93,18 +95,18 @@ def to_markdown(rows: list[dict[str, Any]]) -> str:
         if r["swap_options"]:
             notes.append("swap")
         if r["judge"]:
-            notes.append(f"judge {r['judge']}")
+            notes.append(f"judge {markdown(r['judge'])}")
         if not r["complete"]:
             notes.append("incomplete")
         if r["random_weights"]:
             notes.append("random weights (not a real model)")
         lines.append(
-            f"| {r['rank']} | {r['run']} | {r['model']} "
+            f"| {r['rank']} | {markdown(r['run'])} | {markdown(r['model'])} "
             f"| {_pct(r['pair_accuracy'])} "
             f"({_pct(r['pair_ci95_low'])}-{_pct(r['pair_ci95_high'])}) "
             f"| {_pct(r['question_accuracy'])} ({_pct(r['question_ci95_low'])}-"
             f"{_pct(r['question_ci95_high'])}) | {r['pairs']} | {_pct(r['unparsed_rate'])} "
-            f"| {r['failed']} | {r['prompt_version']} | {', '.join(notes)} |"
+            f"| {r['failed']} | {markdown(r['prompt_version'])} | {', '.join(notes)} |"
         )
     return "\n".join(lines) + "\n"
 

@@ -37,6 +37,7 @@ def test_valid_annotation_becomes_item() -> None:
         ({"answer_b": "a"}, "both images have the same answer"),
         ({"category": "weather"}, "unknown category 'weather'"),
         ({"category": None}, "no visual pattern category"),
+        ({"question": "Why " * 300}, "question is 1199 characters long; the limit is 1000"),
     ],
 )
 def test_each_rule_names_its_reason(kwargs, reason) -> None:
@@ -47,7 +48,7 @@ def test_each_rule_names_its_reason(kwargs, reason) -> None:
 
 def test_every_rule_is_exercised() -> None:
     assert set(RULES) == {
-        "question", "options_present", "options_distinct", "options_markers",
+        "question", "options_present", "options_distinct", "options_markers", "lengths",
         "answers_present", "answers_differ", "category",
     }  # fmt: skip
 
