@@ -17,6 +17,7 @@ from blindpairs.errors import ConfigError
 
 MAX_LENGTH = 120
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_UNSAFE_FREE = re.compile(r"[A-Za-z0-9._-]+")
 _LEADING = re.compile(r"^[._]+")
 _SAFE = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*")
 
@@ -45,6 +46,12 @@ def problem(name: str) -> str | None:
     if not _SAFE.fullmatch(name):
         return "may hold only letters, digits, '.', '_' and '-', and may not start with '.'"
     return None
+
+
+def is_component(text: str) -> bool:
+    """Whether ``text`` is made only of safe characters (``part-<text>`` is then one safe
+    file name, even when ``text`` itself starts with a dot)."""
+    return bool(_UNSAFE_FREE.fullmatch(text)) and len(text) <= MAX_LENGTH
 
 
 def check_name(name: str, what: str = "name") -> str:

@@ -35,7 +35,9 @@ class Workspace:
         return self.root / "tiles"
 
     def tile_part(self, scene_id: str) -> Path:
-        return self.tiles / f"part-{safe_name(scene_id)}.parquet"
+        # ids are safe names already; one read from a (crafted) part is made safe here
+        name = scene_id if names.is_component(scene_id) else safe_name(scene_id)
+        return self.tiles / f"part-{name}.parquet"
 
     def tile_parts(self) -> list[Path]:
         return sorted(self.tiles.glob("part-*.parquet"))
