@@ -81,7 +81,7 @@ def acquire(root: str | os.PathLike[str], command: str = "") -> None:
         _held[key][1] += 1
         return
     key.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(key / LOCK_FILE), timeout=0)
+    lock = FileLock(str(key / LOCK_FILE), timeout=0, thread_local=False)
     try:
         lock.acquire()
     except Timeout:
