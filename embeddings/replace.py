@@ -17,7 +17,7 @@ import contextlib
 import logging
 import os
 import shutil
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -69,7 +69,7 @@ def recover(encoder_dir: Path, wanted: Mapping[str, Any]) -> str | None:
     """Deal with a ``_replaced/`` left by a killed ``--replace``; return what was done.
 
     ``"resumed"`` when the folder holds only the new embedding ``wanted`` (and old
-    parts not yet set aside): the run goes on and :func:`finish` deletes the old
+    parts not yet set aside): the run goes on and :func:`finish_all` deletes the old
     parts once it completes. ``"rolled back"`` otherwise: the new parts go and the
     old ones come back, as after a failed run. None when there is nothing to do.
     """
@@ -96,9 +96,11 @@ def recover(encoder_dir: Path, wanted: Mapping[str, Any]) -> str | None:
     return "rolled back"
 
 
-def finish(encoder_dir: Path) -> None:
-    """Delete the old parts of a resumed ``--replace`` once its run has completed."""
-    backup = backup_dir(encoder_dir)
-    if backup.is_dir():
-        log.info("--replace: deleting the replaced parts in %s", backup)
-        shutil.rmtree(backup)
+def finish_all(encoder_dirs: Iterable[Path]) -> None:
+    """Delete the old parts of resumed ``--replace`` runs once the embed run has completed
+    (only a resumed one still has ``_replaced/`` then: :func:`recover`)."""
+    for folder in encoder_dirs:
+        backup = backup_dir(folder)
+        if backup.is_dir():
+            log.info("--replace: deleting the replaced parts in %s", backup)
+            shutil.rmtree(backup)

@@ -300,16 +300,17 @@ def embed_workspace(
     check_checkpoints(jobs)
     if params.prune:
         prune_vanished(ws, jobs, summaries)
-    if any(j.n_todo or j.stale_parts for j in jobs):
-        factory = client_factory or compute.dask_client
-        with factory() as client:
-            for i, job in enumerate(jobs):
-                if job.n_todo or job.stale_parts:
-                    done = run_job(job, client, params, quiet)
-                    done.vanished, done.pruned = summaries[i].vanished, summaries[i].pruned
-                    summaries[i] = done
-    for job in jobs:  # complete now: a resumed --replace drops the old parts
-        replace.finish(job.out_dir)
+    if not any(j.n_todo or j.stale_parts for j in jobs):
+        replace.finish_all(j.out_dir for j in jobs)
+        return summaries
+    factory = client_factory or compute.dask_client
+    with factory() as client:
+        for i, job in enumerate(jobs):
+            if job.n_todo or job.stale_parts:
+                done = run_job(job, client, params, quiet)
+                done.vanished, done.pruned = summaries[i].vanished, summaries[i].pruned
+                summaries[i] = done
+    replace.finish_all(j.out_dir for j in jobs)
     return summaries
 
 
