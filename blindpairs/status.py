@@ -44,17 +44,17 @@ def _embed(ws: Workspace) -> StageState:
     dirs = (
         sorted(d for d in ws.embeddings.glob("*") if d.is_dir()) if ws.embeddings.exists() else []
     )
-    items = []
+    items, gaps = [], []
     for d in dirs:
         parts = sorted(d.glob("part-*.parquet"))
-        if not parts:
+        if not parts and not (d / REPLACED).is_dir():
             continue
-        meta = read_metadata(parts[0])
+        meta = read_metadata(parts[0]) if parts else {}
         flag = " (random weights)" if meta.get("random_weights") else ""
-        gap = _embed_gap(ws, d, _rows(parts))
-        items.append(f"{meta.get('encoder_id', d.name)}: {_rows(parts)}{flag}{gap}")
-    complete = all("INCOMPLETE" not in item for item in items)
-    return StageState("embed", bool(items) and complete, "; ".join(items) or "no embeddings")
+        gaps.append(_embed_gap(ws, d, _rows(parts)))
+        items.append(f"{meta.get('encoder_id', d.name)}: {_rows(parts)}{flag}{gaps[-1]}")
+    ready = bool(items) and not any(gaps)
+    return StageState("embed", ready, "; ".join(items) or "no embeddings")
 
 
 def _embed_gap(ws: Workspace, folder: Path, embedded: int) -> str:
