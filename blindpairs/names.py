@@ -3,8 +3,9 @@
 Every name that ends up as a file or folder name (scene ids, encoder ids, model
 ids, run names) goes through one of these, so that every write stays inside the
 workspace: a safe name is one path component of letters, digits, ``.``, ``_``
-and ``-``, not starting with ``.`` (so never ``.`` or ``..``, never hidden), at
-most :data:`MAX_LENGTH` characters.
+and ``-``, not starting with ``.`` (so never ``.`` or ``..``, never hidden) or
+``-`` (never an option, never a spreadsheet formula), at most
+:data:`MAX_LENGTH` characters.
 """
 
 from __future__ import annotations
@@ -18,14 +19,14 @@ from blindpairs.errors import ConfigError
 MAX_LENGTH = 120
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _UNSAFE_FREE = re.compile(r"[A-Za-z0-9._-]+")
-_LEADING = re.compile(r"^[._]+")
-_SAFE = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*")
+_LEADING = re.compile(r"^[._-]+")
+_SAFE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]*")
 
 
 def slug(text: str) -> str:
     """A safe file name made from ``text``; safe names come back unchanged.
 
-    Runs of other characters become ``_``; leading dots and ``_`` and trailing ``_`` go; a name
+    Runs of other characters become ``_``; leading ``.``, ``_``, ``-`` and trailing ``_`` go; a name
     longer than :data:`MAX_LENGTH` is cut and ends with a hash of the whole.
     """
     name = _LEADING.sub("", _UNSAFE.sub("_", text)).rstrip("_") or "_"
@@ -44,7 +45,7 @@ def problem(name: str) -> str | None:
     if name in (".", "..") or "/" in name or "\\" in name:
         return "is a path, not a name"
     if not _SAFE.fullmatch(name):
-        return "may hold only letters, digits, '.', '_' and '-', and may not start with '.'"
+        return "may hold only letters, digits, '.', '_' and '-', and not start with '.' or '-'"
     return None
 
 

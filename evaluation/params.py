@@ -66,7 +66,7 @@ class EvaluateParams:
     limit: int = option(0, "score only the first N items (0: all)", parse=non_negative(int))
     run_name: str = option(
         "",
-        "result folder and leaderboard name: letters, digits, '.', '_', '-' "
+        "result folder and leaderboard name: letters, digits, '.', '_', '-', not first '.' or '-' "
         "(default: from the model id)",
         parse=run_name,
         metavar="NAME",

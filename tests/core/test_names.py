@@ -25,6 +25,7 @@ HOSTILE = [
     ".hidden",
     "x" * 500,
     "naïve|name\x1b[31m",
+    "-rf",
 ]
 
 
@@ -52,7 +53,7 @@ def test_an_unsafe_run_name_is_refused_before_any_write(tmp_path: Path, capsys, 
     ws = tmp_path / "ws"
     write_benchmark(ws / "benchmark", make_items(2))
     before = sorted(p for p in tmp_path.rglob("*"))
-    rc = main(["evaluate", "-w", str(ws), "-q", "--models", "random", "--run-name", name])
+    rc = main(["evaluate", "-w", str(ws), "-q", "--models", "random", f"--run-name={name}"])
     assert rc == 2
     assert "run name" in capsys.readouterr().err
     assert not (ws / "evaluation").exists()
