@@ -137,3 +137,43 @@ def test_tile_racing_tile_loses_no_part(tmp_path: Path) -> None:
     again = blindpairs("tile", str(every[0]), *common)
     assert again.returncode == 0 and "1 unchanged" in again.stdout
     assert sorted(p.name for p in (ws / "tiles").glob("part-*.parquet")) == parts
+
+
+HOLD = "import sys; from blindpairs import lock; lock.acquire(sys.argv[1], 'holder'); "
+HOLD += "print('held', flush=True); sys.stdin.readline()"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["tile", "scene.tif"],
+        ["embed", "--encoders", "tiny"],
+        ["mine", "--encoders", "tiny"],
+        ["export"],
+        ["ingest", "--annotations", "export.json"],
+        ["evaluate", "--models", "random"],
+        ["report"],
+    ],
+    ids=lambda argv: argv[0],
+)
+def test_every_stage_fails_fast_while_another_process_holds_the_workspace(
+    tmp_path: Path, capsys, argv: list[str]
+) -> None:
+    from blindpairs.cli import main
+
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(tmp_path)],
+        env=ENV,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        before = sorted(p.name for p in tmp_path.iterdir())
+        assert main([*argv, "-w", str(tmp_path), "-q"]) == 2
+        err = capsys.readouterr().err
+        assert f"pid {holder.pid}" in err and "holder" in err and "in use" in err
+        assert sorted(p.name for p in tmp_path.iterdir()) == before  # nothing touched
+    finally:
+        holder.communicate("\n")
