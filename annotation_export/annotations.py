@@ -133,4 +133,6 @@ def load_export(path: Path) -> tuple[list[Task], list[Problem]]:
         raise InputError(str(path), "annotations file not found") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InputError(str(path), f"not valid JSON: {exc}") from None
+    except RecursionError:
+        raise InputError(str(path), "not a Label Studio export: JSON nested too deeply") from None
     return parse_tasks(raw, str(path))

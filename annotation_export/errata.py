@@ -76,6 +76,8 @@ def load_errata(path: Path) -> Errata:
         raise InputError(str(path), f"cannot read errata: {exc.strerror}") from None
     except (UnicodeDecodeError, yaml.YAMLError) as exc:
         raise InputError(str(path), f"errata is not valid YAML/JSON: {exc}") from None
+    except RecursionError:
+        raise InputError(str(path), "errata is nested too deeply to be an errata file") from None
     if not isinstance(raw, dict):
         raise InputError(str(path), "errata must be a mapping of pair id to corrections")
     entries: dict[str, Erratum] = {}

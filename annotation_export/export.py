@@ -13,7 +13,7 @@ from annotation_export.inputs import read_pairs, read_tile_rows, relative_to
 from annotation_export.labeling_config import labeling_config
 from annotation_export.params import ExportParams
 from annotation_export.tasks import build_task, image_file, local_files_url, read_tasks
-from blindpairs import atomic
+from blindpairs import atomic, lock
 from blindpairs.errors import ConfigError
 from blindpairs.workspace import Workspace
 
@@ -97,6 +97,7 @@ def _export_pair(
     return build_task(pair, tiles, urls, pairs_meta)
 
 
+@lock.locked("export")
 def export_workspace(ws: Workspace, params: ExportParams) -> ExportSummary:
     """Add up to ``params.budget`` new pairs (best first) to ``annotation/label_studio/``."""
     root = document_root(ws, params)

@@ -1,4 +1,8 @@
-"""The three published formats, keyed by name: parquet, MMVP folder, VLMEvalKit TSV."""
+"""The three published formats, keyed by name: parquet, MMVP folder, VLMEvalKit TSV.
+
+Text cells of the CSV and TSV that a spreadsheet would run as a formula are
+written with a leading ``'`` (``blindpairs.cells``); the parquet keeps the text.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from blindpairs.cells import to_spreadsheet
 from blindpairs.schemas import (
     BENCHMARK_COLUMNS,
     BENCHMARK_SCHEMA,
@@ -81,7 +86,8 @@ def write_mmvp(folder: Path, rows: list[Row], meta: dict[str, Any]) -> list[Path
         writer = csv.writer(fh)
         writer.writerow(MMVP_HEADER)
         for r in rows:
-            writer.writerow([r["index"], r["question"], mmvp_options(r), f"({r['answer']})"])
+            cells = (r["question"], mmvp_options(r))  # annotators' text: no formulas
+            writer.writerow([r["index"], *map(to_spreadsheet, cells), f"({r['answer']})"])
             png = images / f"{r['index']}.png"
             png.write_bytes(r["image"])
             _link_or_copy(png, mmvp_images / f"{r['index']}.jpg")
@@ -99,11 +105,9 @@ def write_tsv(folder: Path, rows: list[Row], meta: dict[str, Any]) -> list[Path]
                 [
                     r["index"],
                     base64.b64encode(r["image"]).decode("ascii"),
-                    r["question"],
-                    r["option_a"],
-                    r["option_b"],
+                    *map(to_spreadsheet, (r["question"], r["option_a"], r["option_b"])),
                     r["answer"].upper(),
-                    r["category"],
+                    to_spreadsheet(r["category"]),
                 ]
             )
     return [path]

@@ -17,11 +17,17 @@ from annotation_export.images import check_url, tile_images
 from annotation_export.inputs import read_tile_rows
 from annotation_export.params import IngestParams
 from annotation_export.policy import POLICIES, Decision
-from annotation_export.publish import PROVENANCE, assign_numbers, previous_numbers, publish
+from annotation_export.publish import (
+    PROVENANCE,
+    assign_numbers,
+    clean_stale,
+    previous_numbers,
+    publish,
+)
 from annotation_export.report import IngestReport, verdict_entry
 from annotation_export.tasks import read_tasks
 from annotation_export.validation import Item, validate
-from blindpairs import atomic
+from blindpairs import atomic, lock
 from blindpairs.config import to_dict
 from blindpairs.errors import ConfigError, InputError, WorkspaceError
 from blindpairs.schemas import read_metadata
@@ -218,8 +224,10 @@ def _scenes(ws: Workspace, rows: list[dict]) -> list[tuple[str, str, int]]:
     return [(s, u, n) for (s, u), n in sorted(counts.items())]
 
 
+@lock.locked("ingest")
 def ingest_workspace(ws: Workspace, params: IngestParams, source: Path) -> IngestReport:
     """Validate the annotations in ``source`` and publish ``<workspace>/benchmark/``."""
+    clean_stale(ws)  # first: a swap cut short by a kill is rolled back before anything is read
     exported_tasks = read_tasks(tasks_path(ws))
     if not exported_tasks:
         raise WorkspaceError(f"{tasks_path(ws)}: no exported tasks; run `blindpairs export` first")

@@ -54,12 +54,18 @@ def _swap_in(ws: Workspace, built: Path) -> None:
 
 
 def clean_stale(ws: Workspace) -> None:
-    """Remove half-built folders of killed runs; restore a benchmark lost mid-swap."""
+    """Remove half-built folders of killed runs; restore a benchmark lost mid-swap.
+
+    Ingest calls it before reading anything (the pair-number ledger above all), so
+    a kill between the swap's two renames never renumbers published pairs.
+    """
+    if not ws.root.is_dir():
+        return
+    olds = sorted(ws.root.glob(".benchmark.old-*"), key=lambda p: p.stat().st_mtime_ns)
+    if olds and not ws.benchmark.exists():
+        os.replace(olds[-1], ws.benchmark)
     for path in ws.root.glob(".benchmark.*"):
-        if path.name.startswith(".benchmark.old-") and not ws.benchmark.exists():
-            os.replace(path, ws.benchmark)
-        else:
-            shutil.rmtree(path, ignore_errors=True)
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def publish(ws: Workspace, rows: list[Row], info: dict[str, Any], provenance: dict) -> None:

@@ -12,6 +12,10 @@ from annotation_export.categories import find_category
 from annotation_export.text import normalise
 
 _MARKER = re.compile(r"\(\s*[ab]\s*\)", re.IGNORECASE)
+# Longest accepted texts, in characters (MMVP's are under 150): longer ones are rejected
+# at ingest, so no prompt, CSV cell or report line carries an essay.
+MAX_QUESTION_CHARS = 1000
+MAX_OPTION_CHARS = 300
 _ANSWERS = {"a": "a", "(a)": "a", "b": "b", "(b)": "b"}
 
 
@@ -114,6 +118,18 @@ def rule_options_portable(fields: Fields) -> str | None:
     return None
 
 
+def rule_lengths(fields: Fields) -> str | None:
+    limits = (
+        ("question", tags.QUESTION, MAX_QUESTION_CHARS),
+        ("option (a)", tags.OPTION_A, MAX_OPTION_CHARS),
+        ("option (b)", tags.OPTION_B, MAX_OPTION_CHARS),
+    )
+    for what, name, limit in limits:
+        if len(_text(fields, name)) > limit:
+            return f"{what} is {len(_text(fields, name))} characters long; the limit is {limit}"
+    return None
+
+
 def rule_answers_present(fields: Fields) -> str | None:
     missing = [s for s, n in (("A", tags.ANSWER_A), ("B", tags.ANSWER_B)) if not _answer(fields, n)]
     return f"no answer (a)/(b) for image {' and '.join(missing)}" if missing else None
@@ -138,6 +154,7 @@ RULES: dict[str, Rule] = {
     "options_distinct": rule_options_distinct,
     "options_markers": rule_options_markers,
     "options_portable": rule_options_portable,
+    "lengths": rule_lengths,
     "answers_present": rule_answers_present,
     "answers_differ": rule_answers_differ,
     "category": rule_category,

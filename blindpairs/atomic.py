@@ -1,7 +1,9 @@
 """Atomic writes: write to a temporary sibling, fsync, rename over the target.
 
-A killed run leaves at most a ``*.tmp-*`` file that no reader trusts (readers
-glob ``part-*.parquet``) and that :func:`clean_stale_temporaries` removes.
+A killed run leaves at most a ``*.tmp-<pid>-<hex>`` file that no reader trusts
+(readers glob ``part-*.parquet``) and that :func:`clean_stale_temporaries`
+removes, never one of a live run. A temporary that vanished before its rename
+is an error, never a silent skip.
 """
 
 from __future__ import annotations
@@ -10,26 +12,42 @@ import contextlib
 import filecmp
 import json
 import os
+import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from blindpairs import lock
+from blindpairs.errors import BlindpairsError
+
 TMP_MARK = ".tmp-"
+_OWNER = re.compile(re.escape(TMP_MARK) + r"(\d+)-")
+
+
+class VanishedTemporary(BlindpairsError, FileNotFoundError):
+    """The temporary file of an atomic write disappeared before its rename."""
 
 
 @contextlib.contextmanager
 def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path next to ``target``; rename it over ``target`` on success.
 
-    When the new content equals the target's, the target is kept as it is.
+    When the new content equals the target's, the target is kept as it is. A
+    temporary that is gone when the block ends (removed by another process) raises
+    :class:`VanishedTemporary`: the target was not written.
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f"{target.name}{TMP_MARK}{os.getpid()}-{uuid.uuid4().hex[:8]}")
     try:
         yield tmp
-        if tmp.exists() and not _same_content(tmp, target):
+        if not tmp.exists():
+            raise VanishedTemporary(
+                f"{target}: its temporary {tmp.name} vanished before the rename, so it was "
+                "not written (another process removed it?); re-run"
+            )
+        if not _same_content(tmp, target):
             with open(tmp, "rb") as fh:
                 os.fsync(fh.fileno())
             os.replace(tmp, target)
@@ -63,12 +81,42 @@ def write_json(target: str | os.PathLike[str], obj: Any) -> None:
     write_text(target, json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n")
 
 
+def owner_alive(name: str, locked: bool = False) -> bool:
+    """Whether the process that made the temporary called ``name`` may still write it.
+
+    A temporary of this process may be live (another thread); one of another
+    process is stale when the caller holds the workspace lock (``locked``: a live
+    writer would hold it) or when that process is gone.
+    """
+    match = _OWNER.search(name)
+    if match is None:
+        return False
+    pid = int(match.group(1))
+    if pid == os.getpid():
+        return True
+    if locked:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True
+    return True
+
+
 def clean_stale_temporaries(folder: str | os.PathLike[str]) -> list[Path]:
-    """Remove temporaries left by killed runs in ``folder``; return what was removed."""
+    """Remove temporaries left by killed runs in ``folder`` (never a live run's, see
+    :func:`owner_alive`); return what was removed."""
     folder = Path(folder)
     if not folder.is_dir():
         return []
-    removed = [p for p in folder.iterdir() if TMP_MARK in p.name and p.is_file()]
+    locked = lock.holds(folder)
+    removed = [
+        p
+        for p in folder.iterdir()
+        if TMP_MARK in p.name and p.is_file() and not owner_alive(p.name, locked)
+    ]
     for p in removed:
         p.unlink(missing_ok=True)
     return removed

@@ -6,7 +6,7 @@ import argparse
 import importlib
 import sys
 
-from blindpairs import __version__
+from blindpairs import __version__, lock
 from blindpairs.commands import Command, add_common_options, setup_logging
 from blindpairs.errors import BlindpairsError
 
@@ -62,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"blindpairs {args.command}: interrupted; re-run to resume", file=sys.stderr)
         return 130
+    finally:
+        lock.release_all()
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from blindpairs import config
+from blindpairs import config, lock
 from blindpairs.workspace import Workspace
 
 T = TypeVar("T")
@@ -67,7 +67,9 @@ def stage_params(
     params_cls: type[T],
     section: dict[str, Any] | None = None,
 ) -> T:
-    """Resolve a stage's params from defaults, ``--config`` and flags.
+    """Resolve a stage's params from defaults, ``--config`` and flags, then take the
+    workspace lock for the rest of the command (:mod:`blindpairs.lock`; ``cli.main``
+    gives it back): options are checked before anything in the workspace is touched.
 
     ``section`` replaces the config file's section for ``stage`` (for commands that
     take non-parameter keys, such as the tile stage's ``scenes``, out of it first).
@@ -75,7 +77,9 @@ def stage_params(
     if section is None:
         section = config.load_config(args.config).get(stage)
     source = f"{args.config} [{stage}]" if args.config else "config"
-    return config.resolve(params_cls, section, args, section_source=source)
+    params = config.resolve(params_cls, section, args, section_source=source)
+    lock.acquire(args.workspace)
+    return params
 
 
 def record_params(args: argparse.Namespace, stage: str, params: Any) -> None:

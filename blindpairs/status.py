@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 
 from blindpairs.commands import Command
 from blindpairs.schemas import read_metadata
-from blindpairs.workspace import Workspace
+from blindpairs.workspace import REPLACED, Workspace
 
 
 @dataclass(frozen=True)
@@ -44,15 +44,30 @@ def _embed(ws: Workspace) -> StageState:
     dirs = (
         sorted(d for d in ws.embeddings.glob("*") if d.is_dir()) if ws.embeddings.exists() else []
     )
-    items = []
+    items, gaps = [], []
     for d in dirs:
         parts = sorted(d.glob("part-*.parquet"))
-        if not parts:
+        if not parts and not (d / REPLACED).is_dir():
             continue
-        meta = read_metadata(parts[0])
+        meta = read_metadata(parts[0]) if parts else {}
         flag = " (random weights)" if meta.get("random_weights") else ""
-        items.append(f"{meta.get('encoder_id', d.name)}: {_rows(parts)}{flag}")
-    return StageState("embed", bool(items), "; ".join(items) or "no embeddings")
+        gaps.append(_embed_gap(ws, d, _rows(parts)))
+        items.append(f"{meta.get('encoder_id', d.name)}: {_rows(parts)}{flag}{gaps[-1]}")
+    ready = bool(items) and not any(gaps)
+    return StageState("embed", ready, "; ".join(items) or "no embeddings")
+
+
+def _embed_gap(ws: Workspace, folder: Path, embedded: int) -> str:
+    """Why an encoder folder is incomplete ('' when it is not): an interrupted
+    ``--replace``, or fewer tiles embedded or failed than ``tiles/`` holds."""
+    if (folder / REPLACED).is_dir():
+        return " INCOMPLETE (an interrupted embed --replace; run embed)"
+    failures = folder / "_failures.parquet"  # embeddings.store.FAILURES
+    tiles = _rows(ws.tile_parts())
+    missing = tiles - embedded - (_rows([failures]) if failures.exists() else 0)
+    if missing <= 0:
+        return ""
+    return f" INCOMPLETE ({missing} of {tiles} tiles not embedded; run embed)"
 
 
 def _mine(ws: Workspace) -> StageState:

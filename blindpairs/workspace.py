@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
-_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+from blindpairs import names
+
+# Where ``embed --replace`` sets the parts it replaces aside (inside an encoder folder).
+REPLACED = "_replaced"
 
 
 def safe_name(text: str) -> str:
     """A file-name-safe version of ``text`` (encoder ids, model ids, scene names)."""
-    return _SAFE.sub("_", text).strip("_") or "_"
+    return names.slug(text)
 
 
 @dataclass(frozen=True)
@@ -33,7 +35,9 @@ class Workspace:
         return self.root / "tiles"
 
     def tile_part(self, scene_id: str) -> Path:
-        return self.tiles / f"part-{scene_id}.parquet"
+        # ids are safe names already; one read from a (crafted) part is made safe here
+        name = scene_id if names.is_component(scene_id) else safe_name(scene_id)
+        return self.tiles / f"part-{name}.parquet"
 
     def tile_parts(self) -> list[Path]:
         return sorted(self.tiles.glob("part-*.parquet"))
@@ -75,6 +79,10 @@ class Workspace:
     @property
     def evaluation(self) -> Path:
         return self.root / "evaluation"
+
+    def evaluation_run(self, run: str) -> Path:
+        """The folder of one evaluation run; ConfigError for a name that is not safe."""
+        return names.child(self.evaluation, run, "run name")
 
     @property
     def reports(self) -> Path:

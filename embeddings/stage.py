@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from blindpairs import atomic, compute
+from blindpairs import atomic, compute, lock
 from blindpairs.errors import BlindpairsError, ConfigError, WorkspaceError
 from blindpairs.progress import progress
 from blindpairs.workspace import Workspace
@@ -112,8 +112,9 @@ def plan_job(
         identity_cache.cached_describe(ws.embeddings, config.encoder_id, options)
     )
     out_dir = ws.encoder_dir(config.encoder_id)
+    resumed = replace.recover(out_dir, identity) == "resumed"
     state = store.scan(out_dir, identity)
-    if state.other_parts and not params.replace:
+    if state.other_parts and not (params.replace or resumed):
         raise ConfigError(
             f"{out_dir} holds {len(state.other_parts)} part(s) of a different embedding "
             f"({store.differences(state.other_identity or {}, identity)}); re-run with the "
@@ -121,12 +122,6 @@ def plan_job(
         )
     skip = set() if state.other_parts else set(state.done)
     failed_before = {} if params.retry_failed or state.other_parts else state.failed
-    if replace.backup_dir(out_dir).is_dir():
-        log.warning(
-            "%s holds the parts an interrupted --replace set aside; they are deleted when "
-            "a --replace run completes",
-            replace.backup_dir(out_dir),
-        )
     all_ids = {t for ids in part_ids.values() for t in ids}
     todo: dict[Path, list[str]] = {}
     skipped = 0
@@ -284,6 +279,7 @@ def prune_vanished(ws: Workspace, jobs: list[EncoderJob], summaries: list[Encode
             summary.pruned = store.prune(job.out_dir, job.identity, keep)
 
 
+@lock.locked("embed")
 def embed_workspace(
     ws: Workspace,
     params: EmbedParams,
@@ -305,6 +301,7 @@ def embed_workspace(
     if params.prune:
         prune_vanished(ws, jobs, summaries)
     if not any(j.n_todo or j.stale_parts for j in jobs):
+        replace.finish_all(j.out_dir for j in jobs)
         return summaries
     factory = client_factory or compute.dask_client
     with factory() as client:
@@ -313,6 +310,7 @@ def embed_workspace(
                 done = run_job(job, client, params, quiet)
                 done.vanished, done.pruned = summaries[i].vanished, summaries[i].pruned
                 summaries[i] = done
+    replace.finish_all(j.out_dir for j in jobs)
     return summaries
 
 

@@ -69,11 +69,12 @@ def run(args: argparse.Namespace) -> int:
             runs.append(ModelRun(model_id, name, "failed", error=str(exc)))
     rows = write_leaderboard(ws.evaluation)
     record_params(args, STAGE, params)
-    _summary(runs, bench, len(rows), ws)
-    return 1 if any(r.status == "failed" for r in runs) else 0
+    failed_questions = _summary(runs, bench, len(rows), ws)
+    return 1 if failed_questions or any(r.status == "failed" for r in runs) else 0
 
 
-def _summary(runs: list, bench: object, n_leaderboard: int, ws: Workspace) -> None:
+def _summary(runs: list, bench: object, n_leaderboard: int, ws: Workspace) -> int:
+    """Print one line per run and a total in questions; return the failed questions."""
     out = sys.stdout
     for r in runs:
         if r.status == "failed":
@@ -89,16 +90,21 @@ def _summary(runs: list, bench: object, n_leaderboard: int, ws: Workspace) -> No
             f"{s.get('failed')}",
             file=out,
         )
-    done = sum(r.status == "done" for r in runs)
-    skipped = sum(r.status == "up to date" for r in runs)
-    failed = sum(r.status == "failed" for r in runs)
+    scored = [r.scores or {} for r in runs if r.status != "failed"]
+    failed = sum(int(s.get("failed") or 0) for s in scored)
+    done = sum(int(s.get("asked") or 0) for s in scored) - failed
+    skipped = sum(int((r.scores or {}).get("asked") or 0) for r in runs if r.status == "up to date")
+    stopped = [r.run for r in runs if r.status == "failed"]
     problems = len(getattr(bench, "problems", ()))
     print(
-        f"evaluate: {done} done, {skipped} skipped as up to date, {failed} failed; "
-        f"{problems} benchmark row(s) unusable; leaderboard of {n_leaderboard} run(s) in "
+        f"evaluate: {done - skipped} question(s) done, {skipped} skipped as up to date, "
+        f"{failed} failed after retries (a re-run asks them again)"
+        + (f"; stopped: {', '.join(stopped)}" if stopped else "")
+        + f"; {problems} benchmark row(s) unusable; leaderboard of {n_leaderboard} run(s) in "
         f"{ws.evaluation / 'leaderboard.md'}",
         file=out,
     )
+    return failed
 
 
 def _pct(x: object) -> str:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from blindpairs import atomic
+from blindpairs import atomic, lock
 from blindpairs.config import to_dict
 from blindpairs.workspace import Workspace
 from evaluation.backends import create_backend, source_digest
@@ -227,6 +227,7 @@ def outcome_row(
     return Outcome(parsed, bool(correct), failed=result.error is not None), row
 
 
+@lock.locked("evaluate")
 def evaluate_model(
     ws: Workspace,
     bench: LoadedBenchmark,
@@ -236,7 +237,7 @@ def evaluate_model(
     quiet: bool = False,
 ) -> ModelRun:
     """Evaluate ``model_id`` into ``<ws>/evaluation/<run>/`` (skips when up to date)."""
-    out_dir = ws.evaluation / run
+    out_dir = ws.evaluation_run(run)
     sig = signature(model_id, params, bench)
     if not params.force:
         earlier = up_to_date(out_dir / "scores.json", sig)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from blindpairs import atomic
+from blindpairs.cells import markdown
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +130,7 @@ def _heading(key: tuple[str, int], rows: list[dict[str, Any]]) -> str:
 def _notes(r: dict[str, Any]) -> str:
     notes = []
     if r["judge"]:
-        notes.append(f"judge {r['judge']} ({r['judge_protocol'] or 'blindpairs'})")
+        notes.append(f"judge {markdown(r['judge'])} ({r['judge_protocol'] or 'blindpairs'})")
     if not r["ranked"]:
         notes.append("every request failed: not ranked")
     elif not r["complete"]:
@@ -140,7 +141,8 @@ def _notes(r: dict[str, Any]) -> str:
 
 
 def to_markdown(rows: list[dict[str, Any]]) -> str:
-    """Markdown tables, one per benchmark and limit: accuracies in percent with 95% intervals."""
+    """Markdown tables, one per benchmark and limit: accuracies in percent with 95% intervals
+    (every text cell escaped: model ids and run names come from users)."""
     lines = [
         "# Leaderboard",
         "",
@@ -160,13 +162,14 @@ def to_markdown(rows: list[dict[str, Any]]) -> str:
         ]
         for r in members:
             lines.append(
-                f"| {r['rank'] or '-'} | {r['run']} | {r['model']} "
+                f"| {r['rank'] or '-'} | {markdown(r['run'])} | {markdown(r['model'])} "
                 f"| {_pct(r['pair_accuracy'])} "
                 f"({_pct(r['pair_ci95_low'])}-{_pct(r['pair_ci95_high'])}) "
                 f"| {_pct(r['pair_accuracy_both_orders'])} "
                 f"| {_pct(r['question_accuracy'])} ({_pct(r['question_ci95_low'])}-"
                 f"{_pct(r['question_ci95_high'])}) | {r['pairs']} | {_pct(r['unparsed_rate'])} "
-                f"| {r['failed']} | {r['prompt_version']} | {r['scoring']} | {_notes(r)} |"
+                f"| {r['failed']} | {markdown(r['prompt_version'])} "
+                f"| {markdown(r['scoring'])} | {_notes(r)} |"
             )
     return "\n".join(lines) + "\n"
 

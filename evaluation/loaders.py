@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from blindpairs.cells import from_spreadsheet
 from blindpairs.errors import ConfigError, InputError
 from evaluation.items import BenchItem, LoadedBenchmark
 from evaluation.pairing import detect_pairing
@@ -70,7 +71,8 @@ def _csv_rows(path: Path, delimiter: str) -> Rows:
     try:
         with open(path, newline="", encoding="utf-8-sig") as fh:
             for i, row in enumerate(csv.DictReader(fh, delimiter=delimiter)):
-                yield f"{path.name} line {i + 2}", row
+                # cells written with OWASP's formula guard (a leading ') read back as written
+                yield f"{path.name} line {i + 2}", {k: from_spreadsheet(v) for k, v in row.items()}
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise InputError(str(path), f"cannot read: {exc}") from None
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from blindpairs.config import env_name, option
+from blindpairs.names import check_name
 from evaluation.loaders import FORMATS
 from evaluation.prompts import DEFAULT_TEMPLATE, TEMPLATES
 from evaluation.scoring import DEFAULT_PROFILE, PROFILES
@@ -38,6 +39,12 @@ def non_negative(kind: type) -> Any:
     return parse
 
 
+def run_name(value: Any) -> str:
+    """A run name that is one safe folder name, or "" for the default."""
+    text = str(value)
+    return check_name(text, "run name") if text else ""
+
+
 @dataclass(frozen=True)
 class EvaluateParams:
     """Everything that decides what ``evaluate`` asks and how it scores."""
@@ -67,7 +74,11 @@ class EvaluateParams:
     )
     limit: int = option(0, "score only the first N items (0: all)", parse=non_negative(int))
     run_name: str = option(
-        "", "result folder and leaderboard name (default: from the model id)", metavar="NAME"
+        "",
+        "result folder and leaderboard name: letters, digits, '.', '_', '-', not first '.' or '-' "
+        "(default: from the model id)",
+        parse=run_name,
+        metavar="NAME",
     )
     force: bool = option(False, "re-score even when scores are up to date (the cache is kept)")
     # openai-compatible endpoints
@@ -83,7 +94,11 @@ class EvaluateParams:
         metavar="NAME",
     )
     concurrency: int = option(8, "requests in flight at once", parse=positive(int))
-    timeout_s: float = option(60.0, "seconds to wait for one reply", parse=positive(float))
+    timeout_s: float = option(
+        60.0,
+        "deadline in seconds for one request: connect, send and the whole reply",
+        parse=positive(float),
+    )
     max_retries: int = option(5, "retries on 429/5xx/timeouts", parse=non_negative(int))
     backoff_base_s: float = option(
         1.0, "first retry delay (doubles each try, with jitter)", parse=non_negative(float)

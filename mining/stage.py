@@ -12,7 +12,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from blindpairs import atomic
+from blindpairs import atomic, lock
 from blindpairs.compute import dask_client, ordered_map
 from blindpairs.config import to_dict
 from blindpairs.progress import progress
@@ -92,6 +92,7 @@ def _is_current(ref: SceneRef, meta: dict | None, tiling: str) -> bool:
     return stamp is not None and [stamp.size, stamp.mtime_ns] == meta.get("stamp")
 
 
+@lock.locked("tile")
 def run_tiles(
     workspace: Workspace | str | Path,
     inputs: list[str],

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from pairs.mine import MineSummary
 
 STAGE = "mine"
+NOT_EMBEDDED = "no embedding from"  # the left-out reason of pairs.inputs.align
 SHOWN_LEFT_OUT = 5
 LOCAL_HELP = (
     "FAISS threads when no scheduler is given: mine then searches in this process, without "
@@ -35,6 +36,12 @@ def _print_summary(s: MineSummary) -> None:
         print(f"mine: left out {tile_id}: {reason}")
     if len(s.left_out) > SHOWN_LEFT_OUT:
         print(f"mine: ... {len(s.left_out) - SHOWN_LEFT_OUT} more in pairs/left_out.json")
+    unembedded = sum(r.startswith(NOT_EMBEDDED) for r in s.left_out.values())
+    if unembedded:
+        print(
+            f"mine: INCOMPLETE embeddings: {unembedded} tile(s) lack one (failed or not embedded "
+            "yet; see 'blindpairs status'); run 'blindpairs embed' to mine them too"
+        )
     if s.message:
         print(f"mine: {s.message}")
     recall = "n/a" if s.recall is None else f"{s.recall:.3f}"

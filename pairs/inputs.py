@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 
 from blindpairs import schemas
 from blindpairs.errors import InputError, WorkspaceError
-from blindpairs.workspace import Workspace
+from blindpairs.workspace import REPLACED, Workspace
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +104,11 @@ def _normalise(folder: Path, vectors: np.ndarray, norms: np.ndarray) -> None:
 def load_embeddings(ws: Workspace, encoder_id: str) -> EmbeddingSet:
     """Read one encoder's parts; check id, dimension and values; normalise the vectors."""
     folder = ws.encoder_dir(encoder_id)
+    if (folder / REPLACED).is_dir():
+        raise WorkspaceError(
+            f"{folder}: an 'embed --replace' was interrupted, so these embeddings are "
+            "incomplete; run 'blindpairs embed' again (it finishes or rolls back the replacement)"
+        )
     if not any(folder.glob("part-*.parquet")):
         raise WorkspaceError(
             f"{folder}: no embeddings of {encoder_id!r}; run 'blindpairs embed' with that "

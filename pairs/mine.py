@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from blindpairs import atomic
+from blindpairs import atomic, lock
 from blindpairs.config import to_dict
 from blindpairs.workspace import Workspace
 from pairs import store
@@ -52,6 +52,7 @@ def _drop_bad_footprints(inputs: MineInputs) -> tuple[MineInputs, Footprints]:
     return inputs.drop(~ok, reason), fp.take(ok)
 
 
+@lock.locked("mine")
 def run_mine(
     ws: Workspace,
     params: MineParams,

@@ -1,18 +1,23 @@
 """A small OpenAI-compatible chat-completions client on the standard library.
 
 Retries with exponential backoff and jitter on 429, 408, 5xx, timeouts and
-dropped connections, honouring ``Retry-After``. The API key only ever goes
+dropped connections, honouring ``Retry-After``. ``timeout_s`` is a total
+deadline per try (connect, send, headers and the whole body): a server that
+trickles its reply is cut off when it passes (:class:`Deadline`). The API key only ever goes
 into the ``Authorization`` header; every message that leaves this module
 passes through :class:`Redactor` first.
 """
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import http.client
 import json
 import logging
 import random
+import socket
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -70,6 +75,61 @@ def parse_retry_after(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
+class Deadline:
+    """Shuts down every socket it watches once ``seconds`` have passed, so that a
+    blocked read returns at once however slowly the server sends."""
+
+    def __init__(self, seconds: float) -> None:
+        self.expired = False
+        self._socks: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def watch(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._socks.append(sock)
+            if self.expired:
+                _shutdown(sock)
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            for sock in self._socks:
+                _shutdown(sock)
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+
+def _shutdown(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):  # already closed
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+def _opener(deadline: Deadline) -> urllib.request.OpenerDirector:
+    """urllib's opener (proxies and all) whose connections ``deadline`` watches."""
+
+    def watched(base: type[http.client.HTTPConnection]) -> type[http.client.HTTPConnection]:
+        class Watched(base):  # type: ignore[valid-type, misc]
+            def connect(self) -> None:
+                super().connect()
+                deadline.watch(self.sock)
+
+        return Watched
+
+    class Plain(urllib.request.HTTPHandler):
+        def do_open(self, http_class: Any, req: Any, **kw: Any) -> Any:
+            return super().do_open(watched(http_class), req, **kw)
+
+    class Secure(urllib.request.HTTPSHandler):
+        def do_open(self, http_class: Any, req: Any, **kw: Any) -> Any:
+            return super().do_open(watched(http_class), req, **kw)
+
+    return urllib.request.build_opener(Plain(), Secure())
+
+
 class _Retryable(Exception):
     def __init__(self, message: str, retry_after: float | None = None) -> None:
         super().__init__(message)
@@ -102,10 +162,21 @@ class ChatClient:
 
     def _post_once(self, body: bytes) -> str:
         request = urllib.request.Request(self.url, data=body, headers=self._headers())
+        deadline = Deadline(self.timeout_s)
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout_s) as resp:
+            raw = self._exchange(request, deadline)
+        finally:
+            deadline.cancel()
+        return _reply_text(raw)
+
+    def _exchange(self, request: urllib.request.Request, deadline: Deadline) -> bytes:
+        late = f"no complete reply from {self.url} within {self.timeout_s:g} s"
+        try:
+            with _opener(deadline).open(request, timeout=self.timeout_s) as resp:
                 raw = resp.read()
         except urllib.error.HTTPError as exc:
+            if deadline.expired:
+                raise _Retryable(late) from None
             detail = _error_detail(exc)
             message = f"HTTP {exc.code} from {self.url}: {detail}"
             if exc.code in RETRY_STATUS:
@@ -115,12 +186,18 @@ class ChatClient:
                 raise BackendFatal(self.redact(message + " (check the API key)")) from None
             raise BackendItemError(self.redact(message)) from None
         except urllib.error.URLError as exc:
+            if deadline.expired:
+                raise _Retryable(late) from None
             raise _Retryable(f"cannot reach {self.url}: {exc.reason}") from None
         except TimeoutError:  # socket.timeout is TimeoutError since Python 3.10
-            raise _Retryable(f"no reply from {self.url} within {self.timeout_s:g} s") from None
-        except (ConnectionError, http.client.HTTPException) as exc:
+            raise _Retryable(late) from None
+        except (OSError, http.client.HTTPException) as exc:  # reset, refused, TLS, ...
+            if deadline.expired:
+                raise _Retryable(late) from None
             raise _Retryable(f"connection to {self.url} failed: {type(exc).__name__}") from None
-        return _reply_text(raw)
+        if deadline.expired:  # a reply without a length, cut short
+            raise _Retryable(late)
+        return raw
 
     def complete(self, payload: dict[str, Any]) -> tuple[str, int, float]:
         """Send ``payload``; return ``(text, attempts, seconds)`` or raise BackendItemError."""

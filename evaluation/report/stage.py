@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from blindpairs import atomic
+from blindpairs import atomic, lock
 from blindpairs.errors import WorkspaceError
 from blindpairs.workspace import Workspace
 from evaluation.report.freshness import STAMP_FILE, fingerprint, input_files, is_up_to_date
@@ -51,6 +51,7 @@ def _swap(build: Path, target: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
+@lock.locked("report", create=False)
 def run_report(ws: Workspace, params: ReportParams) -> ReportSummary:
     """Write ``<ws>/reports/index.html`` and its ``assets/``, unless nothing changed."""
     if not ws.root.is_dir():

@@ -42,6 +42,7 @@ def test_valid_annotation_becomes_item() -> None:
         ({"option_a": "NA"}, "reads as a missing value (NaN) in pandas"),
         ({"option_b": "N/A"}, "reads as a missing value (NaN) in pandas"),
         ({"option_a": "a pool (empty)"}, "breaks lmms-eval's split"),
+        ({"question": "Why " * 300}, "question is 1199 characters long; the limit is 1000"),
     ],
 )
 def test_each_rule_names_its_reason(kwargs, reason) -> None:
@@ -52,7 +53,7 @@ def test_each_rule_names_its_reason(kwargs, reason) -> None:
 
 def test_every_rule_is_exercised() -> None:
     assert set(RULES) == {
-        "question", "options_present", "options_distinct", "options_markers",
+        "question", "options_present", "options_distinct", "options_markers", "lengths",
         "options_portable", "answers_present", "answers_differ", "category",
     }  # fmt: skip
 

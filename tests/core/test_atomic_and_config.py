@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from dataclasses import dataclass
+from subprocess import PIPE
 
 import pytest
 import yaml
 
-from blindpairs import atomic
+from blindpairs import atomic, lock
 from blindpairs.config import float_tuple, option, record_resolved, resolve
 from blindpairs.errors import ConfigError
 
@@ -41,12 +44,41 @@ def test_failure_inside_the_block_keeps_the_old_file(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["f.txt"]
 
 
-def test_stale_temporaries_are_removed(tmp_path):
-    (tmp_path / "part-a.parquet.tmp-1-abc").write_text("x")
-    (tmp_path / "part-a.parquet").write_text("y")
-    removed = atomic.clean_stale_temporaries(tmp_path)
-    assert [p.name for p in removed] == ["part-a.parquet.tmp-1-abc"]
-    assert [p.name for p in tmp_path.iterdir()] == ["part-a.parquet"]
+def _dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def test_stale_temporaries_are_removed_but_never_a_live_runs(tmp_path):
+    dead = f"part-a.parquet.tmp-{_dead_pid()}-abc"
+    live = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=PIPE)
+    try:
+        (tmp_path / dead).write_text("x")
+        (tmp_path / f"part-b.parquet.tmp-{live.pid}-abc").write_text("being written")
+        (tmp_path / f"part-c.parquet.tmp-{os.getpid()}-abc").write_text("ours, maybe live")
+        (tmp_path / "part-a.parquet").write_text("y")
+        removed = atomic.clean_stale_temporaries(tmp_path)
+        assert [p.name for p in removed] == [dead]
+        assert len(list(tmp_path.iterdir())) == 3
+        # under the workspace lock no other process may be writing: the live one's goes too
+        with lock.workspace_lock(tmp_path, "test"):
+            removed = atomic.clean_stale_temporaries(tmp_path)
+        assert [p.name for p in removed] == [f"part-b.parquet.tmp-{live.pid}-abc"]
+    finally:
+        live.communicate(b"")
+
+
+def test_a_vanished_temporary_is_an_error_not_a_silent_skip(tmp_path):
+    target = tmp_path / "f.txt"
+    atomic.write_text(target, "finished work")
+    with (
+        pytest.raises(atomic.VanishedTemporary, match="vanished"),
+        atomic.atomic_path(target) as tmp,
+    ):
+        tmp.write_text("new")
+        tmp.unlink()  # as another run's clean-up would
+    assert target.read_text() == "finished work"
 
 
 @dataclass(frozen=True)

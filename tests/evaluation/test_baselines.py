@@ -36,7 +36,7 @@ def test_random_baseline_is_seeded_and_scored(workspace: Path, capsys) -> None:
     assert s["unparsed"] == 0 and s["complete"] is True
     # a second run with the same inputs has nothing to do
     assert main(["evaluate", "-w", str(workspace), "-q", "--models", "random"]) == 0
-    assert "1 skipped as up to date" in capsys.readouterr().out
+    assert "12 skipped as up to date" in capsys.readouterr().out
     # another seed is another run with other answers (on enough questions)
     assert main(["evaluate", "-w", str(workspace), "-q", "--models", "random", "--seed", "3"]) == 0
     assert (workspace / "evaluation" / "random-seed3" / "scores.json").exists()
