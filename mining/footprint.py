@@ -55,6 +55,36 @@ def polygon_wkb(lon: np.ndarray, lat: np.ndarray) -> bytes:
     return struct.pack("<BIII", 1, 3, 1, len(coords)) + coords.tobytes()
 
 
+def crosses_antimeridian(lon: np.ndarray) -> bool:
+    """True when a closed lon/lat ring jumps across 180 deg between two vertices."""
+    return bool(np.any(np.abs(np.diff(lon)) > 180.0))
+
+
+def footprint_wkb(lon: np.ndarray, lat: np.ndarray) -> bytes:
+    """WKB of a tile footprint from its closed lon/lat ring.
+
+    A ring that crosses the antimeridian becomes a MultiPolygon split at 180 deg
+    (RFC 7946 sec. 3.1.9): one part east of -180, one west of 180, so the geometry
+    is valid in lon/lat. Any other ring is a one-ring polygon.
+    """
+    if not crosses_antimeridian(lon):
+        return polygon_wkb(lon, lat)
+    import shapely
+    from shapely import affinity
+
+    # longitudes continuous from the first vertex (some run past +-180), then cut
+    steps = np.diff(lon)
+    unwrapped = lon[0] + np.concatenate([[0.0], np.cumsum(steps - 360.0 * np.round(steps / 360))])
+    poly = shapely.make_valid(shapely.Polygon(np.column_stack([unwrapped, lat])))
+    parts = []
+    for west in (-540.0, -180.0, 180.0):
+        part = shapely.intersection(poly, shapely.box(west, -90.0, west + 360.0, 90.0))
+        if not part.is_empty and part.area > 0:
+            shifted = affinity.translate(part, xoff=-(west + 180.0))
+            parts.extend(p for p in shapely.get_parts(shifted) if p.geom_type == "Polygon")
+    return shapely.to_wkb(shapely.MultiPolygon(parts), byte_order=1)
+
+
 def polygon_from_wkb(data: bytes) -> np.ndarray:
     """The (n, 2) lon/lat ring of a WKB polygon written by :func:`polygon_wkb`."""
     order, kind, rings, n = struct.unpack_from("<BIII", data)
@@ -76,7 +106,11 @@ def pixel_size_m(transform: Affine, crs: Any, center_lat: float | None) -> float
 def geo_metadata(bbox: list[float] | None = None) -> dict[str, Any]:
     """GeoParquet 1.1 metadata for the ``geometry`` column (lon/lat, OGC:CRS84 = EPSG:4326
     with lon/lat axis order, which is the GeoParquet default when ``crs`` is omitted)."""
-    column: dict[str, Any] = {"encoding": "WKB", "geometry_types": ["Polygon"], "edges": "planar"}
+    column: dict[str, Any] = {
+        "encoding": "WKB",
+        "geometry_types": ["Polygon", "MultiPolygon"],  # split at the antimeridian
+        "edges": "planar",
+    }
     if bbox is not None:
         column["bbox"] = bbox
     return {"version": "1.1.0", "primary_column": "geometry", "columns": {"geometry": column}}

@@ -18,7 +18,7 @@ from blindpairs.config import to_dict
 from blindpairs.progress import progress
 from blindpairs.schemas import GEO_KEY, META_KEY, TILES_SCHEMA, read_metadata, with_metadata
 from blindpairs.workspace import Workspace
-from mining.footprint import geo_metadata, polygon_from_wkb
+from mining.footprint import geo_metadata
 from mining.params import TILER_VERSION, TileParams
 from mining.plan import SceneFailure, ScenePlan, Unchanged, plan_scene
 from mining.scenes import SceneRef, assign_scene_ids, expand_inputs, file_stamp
@@ -197,10 +197,9 @@ def _write_part(
                 res: ChunkResult = next(results)
                 if res.table.num_rows:
                     writer.write_table(res.table)
-                    for wkb in res.table.column("geometry").to_pylist():
-                        ring = polygon_from_wkb(wkb)
-                        lo = np.minimum(lo, ring.min(axis=0))
-                        hi = np.maximum(hi, ring.max(axis=0))
+                    bounds = _bounds(res.table.column("geometry"))
+                    lo = np.minimum(lo, bounds[:2])
+                    hi = np.maximum(hi, bounds[2:])
                 written += res.table.num_rows
                 dropped.update(res.dropped)
                 for where, reason in res.errors:
@@ -226,6 +225,14 @@ def _write_part(
     summary.tiles_written += written
     summary.dropped.update(dropped)
     summary.lost_pixels += plan.lost_pixels
+
+
+def _bounds(geometry: pa.ChunkedArray) -> np.ndarray:
+    """``[xmin, ymin, xmax, ymax]`` of WKB footprints (a split one spans -180..180)."""
+    import shapely
+
+    b = shapely.bounds(shapely.from_wkb(geometry.to_numpy(zero_copy_only=False)))
+    return np.r_[b[:, :2].min(axis=0), b[:, 2:].max(axis=0)]
 
 
 def _stamp_list(ref: SceneRef) -> list[int] | None:

@@ -11,7 +11,7 @@ import pyarrow as pa
 from affine import Affine
 
 from blindpairs.schemas import TILES_SCHEMA
-from mining.footprint import polygon_wkb, to_lonlat, window_ring
+from mining.footprint import footprint_wkb, to_lonlat, window_ring
 from mining.plan import ScenePlan
 from mining.reading import read_padded
 
@@ -112,7 +112,7 @@ def tile_chunk(task: ChunkTask) -> ChunkResult:
             rows["valid_fraction"].append(float(valid.mean()))
             rows["image"].append(encode_png(rgb, task.png_compression))
             rows["tiling"].append(plan.tiling)
-            rows["geometry"].append(polygon_wkb(lon, lat))
+            rows["geometry"].append(footprint_wkb(lon, lat))
     result.table = pa.table(rows, schema=TILES_SCHEMA)
     return result
 
