@@ -49,9 +49,10 @@ def map_lon(lon: float, west: float) -> float:
 
 
 def map_ring(t: TileInfo, west: float) -> np.ndarray:
-    """``t``'s ring moved by whole turns so that its centre lies east of ``west``."""
+    """``t``'s ring moved by whole turns to its centre's place east of ``west``."""
     ring = np.array(t.ring, dtype=np.float64)
-    ring[:, 0] += map_lon(t.center[0], west) - t.center[0]
+    mid = (ring[:, 0].min() + ring[:, 0].max()) / 2  # a joined ring may run past 180
+    ring[:, 0] += 360.0 * round((map_lon(t.center[0], west) - mid) / 360.0)
     return ring
 
 
