@@ -93,14 +93,15 @@ def polygon_from_wkb(data: bytes) -> np.ndarray:
     return np.frombuffer(data, dtype="<f8", offset=13, count=2 * n).reshape(n, 2)
 
 
-def pixel_size_m(transform: Affine, crs: Any, center_lat: float | None) -> float:
-    """Ground size in metres of one source pixel (x direction)."""
-    size = math.hypot(transform.a, transform.d)
+def pixel_size_m(transform: Affine, crs: Any, center_lat: float | None) -> tuple[float, float]:
+    """Ground size in metres of one source pixel: ``(x, y)`` (column and row directions)."""
+    size_x = math.hypot(transform.a, transform.d)
+    size_y = math.hypot(transform.b, transform.e)
     if crs.is_geographic:
         lat = math.radians(center_lat or 0.0)
-        return size * 111_320.0 * max(math.cos(lat), 1e-6)
+        return size_x * 111_320.0 * max(math.cos(lat), 1e-6), size_y * 111_320.0
     factor = crs.linear_units_factor[1] if crs.linear_units_factor else 1.0
-    return size * factor
+    return size_x * factor, size_y * factor
 
 
 def geo_metadata(bbox: list[float] | None = None) -> dict[str, Any]:

@@ -184,6 +184,7 @@ def _write_part(
         "mask": plan.source.mask,
         "stretch": {"how": plan.stretch.how, "lo": plan.stretch.lo, "gain": plan.stretch.gain},
         "notes": list(plan.notes),
+        "gsd_xy_m": [plan.gsd_m, plan.gsd_y_m],  # metres per tile pixel, x and y
     }
     schema = with_metadata(TILES_SCHEMA, meta, geo=geo_metadata())
     dropped: Counter = Counter()

@@ -12,6 +12,7 @@ from affine import Affine
 
 from blindpairs.schemas import TILES_SCHEMA
 from mining.footprint import footprint_wkb, to_lonlat, window_ring
+from mining.georef import open_scene
 from mining.plan import ScenePlan
 from mining.reading import read_padded
 
@@ -69,7 +70,6 @@ def encode_png(rgb: np.ndarray, level: int) -> bytes:
 
 def tile_chunk(task: ChunkTask) -> ChunkResult:
     """Cut the tiles of ``task.windows``; bad tiles are counted, never raised."""
-    import rasterio
     from rasterio.crs import CRS
 
     plan = task.plan
@@ -77,7 +77,7 @@ def tile_chunk(task: ChunkTask) -> ChunkResult:
     rows: dict[str, list] = {name: [] for name in TILES_SCHEMA.names}
     src_transform = Affine(*plan.transform)
     crs = CRS.from_wkt(plan.crs_wkt)
-    with rasterio.open(plan.ref.uri) as ds:
+    with open_scene(plan.ref.uri) as (ds, _):
         for row_off, col_off in task.windows:
             try:
                 data, valid = read_padded(ds, plan.source, row_off, col_off, plan.win, plan.size)
