@@ -111,6 +111,18 @@ def run_tiles(
     refs = assign_scene_ids(uris, {sid: m["scene_uri"] for sid, m in existing.items()})
     tiling = params.tiling_hash()
     summary = TileSummary()
+    # A workspace holds one tiling: when the options changed, every scene is re-tiled
+    # (those not named here from their recorded URI) and a scene that fails under the
+    # new options loses its old part rather than keep tiles of another size.
+    stale = {sid for sid, m in existing.items() if m.get("tiling") != tiling}
+    named = {ref.scene_id for ref in refs}
+    others = [SceneRef(existing[sid]["scene_uri"], sid) for sid in sorted(stale - named)]
+    if stale:
+        refs = [*refs, *others]
+        summary.notes.append(
+            f"tiling options differ from those of {len(stale)} tiled scene(s): re-tiling every "
+            f"scene of the workspace ({len(others)} not named here, from their recorded paths)"
+        )
     todo: list[tuple[SceneRef, str | None]] = []
     for ref in refs:
         meta = existing.get(ref.scene_id)
@@ -146,8 +158,19 @@ def run_tiles(
                 (summary.changed if ref.scene_id in existing else summary.new).append(ref.scene_id)
                 summary.notes.extend(f"{ref.scene_id}: {n}" for n in outcome.notes)
         _cut(ws, client, plans, params, summary, failures, quiet)
+    _drop_stale_parts(ws, stale - {p.ref.scene_id for p in plans}, summary)
     _write_failures(ws, failures, {ref.uri for ref, _ in todo})
     return summary
+
+
+def _drop_stale_parts(ws: Workspace, scene_ids: set[str], summary: TileSummary) -> None:
+    """Remove the parts of scenes that could not be re-tiled with the new options."""
+    for sid in sorted(scene_ids):
+        ws.tile_part(sid).unlink(missing_ok=True)
+        summary.notes.append(
+            f"{sid}: its tiles made with the old options were removed (it failed with the new "
+            "ones; see FAILED); fix it and re-run, or go back to the old options"
+        )
 
 
 def _cut(ws, client, plans, params, summary, failures, quiet) -> None:  # noqa: ANN001
