@@ -121,7 +121,7 @@ def stale_reasons(ws: Workspace) -> dict[str, str]:
     with other options), by stage; a stage downstream of a stale one is stale too."""
     parts = ws.tile_parts()
     tiles = _ids(parts, "tile_id")
-    dirs = sorted(d for d in ws.embeddings.glob("*") if d.is_dir()) if ws.embeddings.exists() else []
+    dirs = sorted(d for d in ws.embeddings.glob("*") if d.is_dir())
     embedded = [sorted(d.glob("part-*.parquet")) for d in dirs]
     out: dict[str, str] = {}
     for folder, eparts in zip(dirs, embedded, strict=True):

@@ -73,6 +73,7 @@ def open_scene(uri: str) -> Iterator[tuple[Any, str | None]]:
         with WarpedVRT(ds, crs=gcp_crs, add_alpha=ds.nodata is None) as vrt:
             note = (
                 f"georeferenced by its {len(gcps)} GCPs: tiled from a warped VRT in "
-                f"{gcp_crs.to_string()} ({vrt.width}x{vrt.height} px; outside the source is invalid)"
+                f"{gcp_crs.to_string()} ({vrt.width}x{vrt.height} px; outside the source is "
+                "invalid)"
             )
             yield vrt, note

@@ -48,7 +48,7 @@ def test_amplitude_db_averages_power_not_complex_values() -> None:
     assert area_mean(power, (1, 8)).shape == (1, 1, 8)
 
 
-def _gcp_scene(path, crs: CRS | None = CRS.from_epsg(32633)):
+def _gcp_scene(path, crs: str = "EPSG:32633"):
     data = textured((3, 200, 300), "uint8", 7)
     # a 10 m grid rotated by ~2 degrees, as Level-1 swaths are
     gcps = [
@@ -62,7 +62,7 @@ def _gcp_scene(path, crs: CRS | None = CRS.from_epsg(32633)):
         warnings.simplefilter("ignore")
         with rasterio.open(path, "w", **profile) as dst:
             dst.write(data)
-            dst.gcps = (gcps, crs)
+            dst.gcps = (gcps, CRS.from_user_input(crs))
     return path, gcps
 
 
@@ -104,7 +104,9 @@ def test_gcps_without_crs_and_bare_rasters_say_what_is_missing(tmp_path) -> None
     )
     summary = tile(tmp_path / "ws", [nocrs, bare], size=32)
     reasons = dict(summary.failed)
-    assert "4 GCPs but no CRS" in reasons[str(nocrs)] and "gdal_edit.py -a_srs" in reasons[str(nocrs)]
+    assert (
+        "4 GCPs but no CRS" in reasons[str(nocrs)] and "gdal_edit.py -a_srs" in reasons[str(nocrs)]
+    )
     assert "no georeference" in reasons[str(bare)] and "-a_ullr" in reasons[str(bare)]
 
 

@@ -35,7 +35,9 @@ def test_a_scene_failing_with_new_options_loses_its_old_tiles(tmp_path, scenes_d
     summary = tile(ws, [big, small], size=128)  # small is now smaller than one tile
     assert summary.changed == ["big"] and dict(summary.failed)[str(small)]
     assert [p.name for p in Workspace(ws).tile_parts()] == ["part-big.parquet"]
-    assert any("small: its tiles made with the old options were removed" in n for n in summary.notes)
+    assert any(
+        "small: its tiles made with the old options were removed" in n for n in summary.notes
+    )
     widths = {r["width"] for r in rows(ws, "big")}
     assert widths == {128}  # the workspace never mixes tile sizes
 
