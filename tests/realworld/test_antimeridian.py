@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 import shapely
 from rasterio.transform import from_origin
@@ -16,9 +18,12 @@ from blindpairs.schemas import read_tiles
 from blindpairs.workspace import Workspace
 from evaluation.report.gather import read_tiles as report_tiles
 from evaluation.report.mapplot import footprint_map
+from pairs.mine import run_mine
+from pairs.params import MineParams
 from pairs.spatial import conflicts, haversine_m, load_footprints
 from tests.mining.conftest import textured, write_raster
 from tests.mining.helpers import tile
+from tests.pairs.conftest import CLIP, DINO, unit, write_embeddings, write_tiles
 
 # 51.2 x 25.6 km around 60.2 N; 180 deg runs through it at easting ~667 km
 ORIGIN = (640_000.0, 6_680_000.0)
@@ -122,3 +127,28 @@ def test_report_map_draws_the_scene_in_one_piece(tiled) -> None:
     rings = [lay.ring(t) for t in lay.drawn]
     assert all(np.ptp(r[:, 0]) < 0.2 for r in rings)
     assert min(r[:, 0].min() for r in rings) > lon0 and max(r[:, 0].max() for r in rings) < lon1
+
+
+def test_mine_keeps_a_far_pair_and_drops_neighbours_across_180(tiled, tmp_path) -> None:
+    src, table = tiled
+    ws = Workspace(tmp_path / "ws")
+    shutil.copytree(Workspace(src).tiles, ws.tiles)
+    write_tiles(ws, "wisconsin", [("far", -88.0, 43.0)], size=0.08)
+    fp, _ = load_footprints(table)
+    ids = [*table.column("tile_id").to_pylist(), "far"]
+    split = np.flatnonzero(shapely.get_type_id(_geoms(table)) == 6)
+    east = np.flatnonzero(fp.lon < -179.0)  # not split, east of 180 deg
+    d = haversine_m(fp.lon[east], fp.lat[east], fp.lon[split[1]], fp.lat[split[1]])
+    neighbour = int(east[np.argmin(d)])  # touches split[1] across 180 deg
+    rng = np.random.default_rng(4)
+    clip = unit(rng.standard_normal((len(ids), 64)))
+    dino = unit(rng.standard_normal((len(ids), 32)))
+    # two CLIP-blind twins (same for CLIP, opposite for DINOv2)
+    for a, b in ((split[0], len(ids) - 1), (split[1], neighbour)):
+        clip[b], dino[b] = clip[a], -dino[a]
+    write_embeddings(ws, CLIP, ids, clip)
+    write_embeddings(ws, DINO, ids, dino)
+    run_mine(ws, MineParams(encoders="tiny"), quiet=True)
+    got = {(r["tile_a"], r["tile_b"]) for r in pq.read_table(ws.pairs).to_pylist()}
+    # 8,000 km apart: a pair; the same place across 180 deg: not a pair
+    assert got == {tuple(sorted((ids[split[0]], "far")))}
