@@ -5,7 +5,8 @@ Rules (one per way a raster can be georeferenced):
 - geotransform + CRS: read as is.
 - GCPs with a CRS and no geotransform (common in Level-1 products): read through
   GDAL's GCP transformer as a north-up warped VRT in the GCPs' CRS (nearest
-  neighbour, the source's resolution); the area outside the source is invalid.
+  neighbour, the source's resolution); the area outside the source is invalid
+  (an alpha band; for complex data zero amplitude, as everywhere).
   Tiles, windows and footprints are those of the VRT's grid.
 - RPCs only: refused. Footprints from RPCs need a DEM to be right, so the scene
   must be orthorectified first (the message gives the ``gdalwarp`` command).
@@ -70,7 +71,13 @@ def open_scene(uri: str) -> Iterator[tuple[Any, str | None]]:
             yield ds, None
             return
         gcps, gcp_crs = ds.gcps
-        with WarpedVRT(ds, crs=gcp_crs, add_alpha=ds.nodata is None) as vrt:
+        if ds.nodata is not None:
+            outside: dict[str, Any] = {}  # the source's nodata marks it
+        elif any("complex" in t for t in ds.dtypes):
+            outside = {"nodata": 0}  # zero amplitude, invalid for complex data anyway
+        else:
+            outside = {"add_alpha": True}
+        with WarpedVRT(ds, crs=gcp_crs, **outside) as vrt:
             note = (
                 f"georeferenced by its {len(gcps)} GCPs: tiled from a warped VRT in "
                 f"{gcp_crs.to_string()} ({vrt.width}x{vrt.height} px; outside the source is "

@@ -177,3 +177,26 @@ def test_non_square_pixels_record_both_gsds(tmp_path) -> None:
     m = meta(tmp_path / "ws", "rect")
     assert m["gsd_xy_m"] == [10.0, 20.0]
     assert {r["gsd_m"] for r in rows(tmp_path / "ws", "rect")} == {10.0}
+
+
+def test_complex_gcp_only_scene_like_a_sentinel1_slc_tiles(tmp_path) -> None:
+    rng = np.random.default_rng(0)
+    amp = rng.uniform(0.5, 2.0, (200, 300))
+    z = (amp * np.exp(1j * rng.uniform(-np.pi, np.pi, amp.shape))).astype(np.complex64)
+    gcps = [
+        GroundControlPoint(row=0, col=0, x=10.0, y=45.0),
+        GroundControlPoint(row=0, col=300, x=10.03, y=45.001),
+        GroundControlPoint(row=200, col=0, x=10.001, y=44.98),
+        GroundControlPoint(row=200, col=300, x=10.031, y=44.981),
+    ]
+    path = tmp_path / "s1.tif"
+    profile = dict(driver="GTiff", width=300, height=200, count=1, dtype="complex64")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with rasterio.open(path, "w", **profile) as dst:
+            dst.write(z[None])
+            dst.gcps = (gcps, CRS.from_epsg(4326))
+    summary = tile(tmp_path / "ws", [path], size=64, min_valid=0.5)
+    assert not summary.failed, summary.failed
+    got = rows(tmp_path / "ws", "s1")
+    assert got and min(r["valid_fraction"] for r in got) < 1.0  # the warp's margin is invalid
