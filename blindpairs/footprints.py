@@ -37,14 +37,16 @@ def join(geoms: np.ndarray) -> np.ndarray:
     """Each (Multi)Polygon with continuous longitudes around its first vertex.
 
     The halves of a footprint split at the antimeridian become one polygon again
-    (longitudes past 180 or below -180); other geometries come back unchanged.
-    Missing or empty geometries stay as they are.
+    (longitudes past 180 or below -180); Polygons, other MultiPolygons, missing
+    and empty geometries come back unchanged.
     """
     import shapely
 
     geoms = np.asarray(geoms, dtype=object)
     out = geoms.copy()
+    # only a MultiPolygon can be split at 180 deg: a valid lon/lat Polygon is continuous
     present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    present &= shapely.get_type_id(geoms) == 6
     if not present.any():
         return out
     sub = geoms[present]
