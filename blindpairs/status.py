@@ -1,7 +1,8 @@
 """``blindpairs status``: what each stage has produced in a workspace, in one table.
 
-It reads only the stages' public outputs (the files named in DESIGN.md) and their
-file metadata, never the data itself, so it is quick on any workspace size.
+It reads only the stages' public outputs (the files named in DESIGN.md): their
+file metadata, and their tile id columns to tell outputs that no longer match the
+tiles (stale), never images or vectors, so it stays quick on any workspace size.
 """
 
 from __future__ import annotations
