@@ -85,14 +85,6 @@ def footprint_wkb(lon: np.ndarray, lat: np.ndarray) -> bytes:
     return shapely.to_wkb(shapely.MultiPolygon(parts), byte_order=1)
 
 
-def polygon_from_wkb(data: bytes) -> np.ndarray:
-    """The (n, 2) lon/lat ring of a WKB polygon written by :func:`polygon_wkb`."""
-    order, kind, rings, n = struct.unpack_from("<BIII", data)
-    if order != 1 or kind != 3 or rings != 1:
-        raise ValueError("not a single-ring little-endian WKB polygon")
-    return np.frombuffer(data, dtype="<f8", offset=13, count=2 * n).reshape(n, 2)
-
-
 def pixel_size_m(transform: Affine, crs: Any, center_lat: float | None) -> tuple[float, float]:
     """Ground size in metres of one source pixel: ``(x, y)`` (column and row directions)."""
     size_x = math.hypot(transform.a, transform.d)
