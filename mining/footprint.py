@@ -1,4 +1,10 @@
-"""Tile footprints in EPSG:4326 (lon/lat) as WKB polygons, and GeoParquet metadata."""
+"""Tile footprints in EPSG:4326 (lon/lat) as WKB (Multi)Polygons, and GeoParquet metadata.
+
+A footprint that crosses the antimeridian is split at 180 deg into a MultiPolygon
+(RFC 7946 sec. 3.1.9); every other one is a one-ring Polygon. A footprint that
+contains a pole is not handled (tiles that large or that close to a pole are not
+expected).
+"""
 
 from __future__ import annotations
 
