@@ -134,7 +134,8 @@ def _plan(ref: SceneRef, params: TileParams, known_content: str | None):  # noqa
             resampling=params.resampling,
         )
         if params.nodata is not None:
-            notes.append(f"--nodata {params.nodata:g} used (file declares {ds.nodata})")
+            declared = "none" if ds.nodata is None else f"{ds.nodata:g}"
+            notes.append(f"--nodata {params.nodata:g} used (the file declares {declared})")
         sample, valid = read_rgb_valid(ds, source, None, sh)
         if source.mask == "none" and params.detect_fill:
             fill = border_fill(sample, ds.dtypes[0])
