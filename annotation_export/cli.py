@@ -35,7 +35,12 @@ def run_export(args: argparse.Namespace) -> int:
         api_token(params.token_env)  # fail before any work when the token is missing
     ws = Workspace(args.workspace)
     summary = export_workspace(ws, params)
-    if not summary.added and not summary.failed:
+    if not summary.added and not summary.failed and not summary.already:
+        print(
+            f"export: nothing to do; {ws.pairs} holds no pair (mine found none: add scenes, "
+            "or loosen mine's --tau-clip/--tau-dino)"
+        )
+    elif not summary.added and not summary.failed:
         print(f"export: nothing to do; all {summary.already} pair(s) already exported")
     print(
         f"export: {len(summary.added)} pair(s) added, {summary.already} skipped as already "

@@ -6,8 +6,11 @@ import html
 import re
 from xml.sax.saxutils import quoteattr
 
+from blindpairs.terminal import terminal_safe
+
+__all__ = ["md_escape", "normalise", "terminal_safe", "xml_attr"]
+
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>-])")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 
 
 def md_escape(text: object) -> str:
@@ -20,13 +23,6 @@ def md_escape(text: object) -> str:
 def xml_attr(text: object) -> str:
     """``text`` as a quoted XML attribute value."""
     return quoteattr(str(text))
-
-
-def terminal_safe(text: object, limit: int = 200) -> str:
-    """``text`` for a terminal line: control characters shown as escapes, shortened."""
-    out = _CONTROL.sub(lambda m: m.group(0).encode("unicode_escape").decode(), str(text))
-    out = out.replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
-    return out if len(out) <= limit else out[: limit - 3] + "..."
 
 
 def normalise(text: str) -> str:

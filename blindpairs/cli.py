@@ -38,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"blindpairs {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    stages: dict[str, argparse.ArgumentParser] = {}
     for cmd in commands():
         p = sub.add_parser(
             cmd.name,
@@ -47,12 +48,16 @@ def build_parser() -> argparse.ArgumentParser:
         cmd.add_arguments(p)
         add_common_options(p)
         p.set_defaults(_run=cmd.run)
+        stages[cmd.name] = p
+    parser.set_defaults(_stage_parsers=stages)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:  # a misspelled option: the stage's own usage, not the top-level one
+        args._stage_parsers[args.command].error(f"unrecognized arguments: {' '.join(unknown)}")
     setup_logging(args.verbose)
     try:
         return int(args._run(args) or 0)

@@ -56,7 +56,8 @@ def add_options(parser: argparse.ArgumentParser, params_cls: type) -> None:
         meta = f.metadata
         default = f.default
         shown = ",".join(map(str, default)) if isinstance(default, tuple) else default
-        text = f"{meta['help']} [{f.name}; default: {shown}]"
+        # argparse %-formats help strings: a literal % must be doubled
+        text = f"{meta['help']} [{f.name}; default: {shown}]".replace("%", "%%")
         kwargs: dict[str, Any] = {"dest": f.name, "default": argparse.SUPPRESS, "help": text}
         if isinstance(default, bool):
             kwargs["action"] = argparse.BooleanOptionalAction

@@ -1,7 +1,8 @@
 """``blindpairs status``: what each stage has produced in a workspace, in one table.
 
-It reads only the stages' public outputs (the files named in DESIGN.md) and their
-file metadata, never the data itself, so it is quick on any workspace size.
+It reads only the stages' public outputs (the files named in DESIGN.md): their
+file metadata, and their tile id columns to tell outputs that no longer match the
+tiles (stale), never images or vectors, so it stays quick on any workspace size.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ class StageState:
     stage: str
     ready: bool
     detail: str
+    stale: str = ""  # why the output no longer matches its inputs ("" when it does)
 
 
 def _rows(paths: list[Path]) -> int:
@@ -117,16 +119,75 @@ CHECKS: tuple[Callable[[Workspace], StageState], ...] = (
 )
 
 
+def _ids(paths: list[Path], *columns: str) -> set[str]:
+    out: set[str] = set()
+    for path in paths:
+        table = pq.read_table(path, columns=list(columns))
+        for name in columns:
+            out.update(table.column(name).to_pylist())
+    return out
+
+
+def _mtime(paths: list[Path]) -> int:
+    return max((p.stat().st_mtime_ns for p in paths), default=0)
+
+
+def stale_reasons(ws: Workspace) -> dict[str, str]:
+    """Why embed, mine and export outputs no longer match the tiles (e.g. after re-tiling
+    with other options), by stage; a stage downstream of a stale one is stale too."""
+    parts = ws.tile_parts()
+    tiles = _ids(parts, "tile_id")
+    dirs = sorted(d for d in ws.embeddings.glob("*") if d.is_dir())
+    embedded = [sorted(d.glob("part-*.parquet")) for d in dirs]
+    out: dict[str, str] = {}
+    for folder, eparts in zip(dirs, embedded, strict=True):
+        missing = len(tiles - _ids(eparts, "tile_id")) if eparts else 0
+        if missing:
+            out["embed"] = f"{missing} of {len(tiles)} tiles have no {folder.name} embedding"
+    marker = ws.pairs.parent / "_state.json"  # written by every complete mine run
+    if ws.pairs.exists():
+        gone = len(_ids([ws.pairs], "tile_a", "tile_b") - tiles)
+        if gone:
+            out["mine"] = f"pairs refer to {gone} tiles no longer in tiles/"
+        elif _mtime([marker if marker.exists() else ws.pairs]) < _mtime(
+            parts + [p for e in embedded for p in e]
+        ):
+            out["mine"] = "tiles or embeddings changed after the last mine run"
+    tasks = ws.label_studio / "tasks.json"
+    if tasks.exists():
+        data = [t.get("data", {}) for t in json.loads(tasks.read_text(encoding="utf-8"))]
+        gone = len({d.get(k) for d in data for k in ("tile_a", "tile_b")} - tiles - {None})
+        if gone:
+            out["export"] = f"tasks show {gone} tiles no longer in tiles/"
+    for up, down in (("embed", "mine"), ("mine", "export")):
+        if up in out and down not in out:
+            out[down] = f"{up} is stale"
+    return out
+
+
 def workspace_status(ws: Workspace) -> list[StageState]:
-    """The state of every stage's output in ``ws``."""
-    return [check(ws) for check in CHECKS]
+    """The state of every stage's output in ``ws``, stale stages marked."""
+    states = [check(ws) for check in CHECKS]
+    stale = stale_reasons(ws) if ws.tile_parts() else {}
+    return [
+        StageState(s.stage, s.ready, s.detail, stale[s.stage])
+        if s.ready and s.stage in stale
+        else s
+        for s in states
+    ]
 
 
 def _run(args: argparse.Namespace) -> int:
+    from blindpairs.errors import WorkspaceError
+
     ws = Workspace(args.workspace)
+    if not ws.root.is_dir():
+        raise WorkspaceError(f"{ws.root}: no such workspace (run `blindpairs tile` to create it)")
     print(f"workspace {ws.root}")
     for state in workspace_status(ws):
-        print(f"  {state.stage:9s} {'ok' if state.ready else '--':3s} {state.detail}")
+        mark = "stale" if state.stale else "ok" if state.ready else "--"
+        why = f" (STALE: {state.stale}; run {state.stage})" if state.stale else ""
+        print(f"  {state.stage:9s} {mark:5s} {state.detail}{why}")
     return 0
 
 

@@ -16,7 +16,8 @@ def weights_unavailable(encoder_id: str, source: str, reason: str, flag: str) ->
         "To supply them: (1) on a machine with internet, pre-download them into the "
         'Hugging Face cache (e.g. `python -c "from embeddings.registry import create_encoder; '
         f"create_encoder('{encoder_id}')\"`) and copy that cache here, pointing HF_HOME at it; "
-        f"or (2) pass a local checkpoint file with {flag} PATH"
+        f"or (2) pass a local checkpoint file with {flag} PATH. For a smoke run without "
+        "weights, `--encoders tiny` uses random-weight encoders of the real architectures"
     )
 
 

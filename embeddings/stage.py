@@ -251,6 +251,8 @@ def _embed_chunks(
     )
     with progress(job.n_todo, f"embed {job.config.encoder_id}", unit="tile", quiet=quiet) as bar:
         for result in results:
+            if result.error is not None:
+                raise result.error
             summary.parts += save_result(job, result, params)
             summary.embedded += len(result.tile_ids)
             summary.failed += len(result.failures)

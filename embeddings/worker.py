@@ -61,6 +61,9 @@ class ChunkResult:
     failures: list[tuple[str, str]] = field(default_factory=list)
     info: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
+    # The encoder could not be created (e.g. weights offline): returned, not raised, so
+    # that Dask logs no "Compute Failed" traceback; the client raises it.
+    error: BlindpairsError | None = None
 
 
 def get_encoder(config: EncoderConfig) -> ImageEncoder:
@@ -113,7 +116,10 @@ def embed_chunk(task: ChunkTask) -> ChunkResult:
     import torch
 
     start = time.perf_counter()
-    encoder = get_encoder(task.config)
+    try:
+        encoder = get_encoder(task.config)
+    except BlindpairsError as exc:
+        return ChunkResult(task.source, [], np.zeros((0, 0), np.float32), error=exc)
     ids: list[str] = []
     vectors: list[np.ndarray] = []
     failures: list[tuple[str, str]] = []

@@ -30,6 +30,7 @@ def _tile_args(p: argparse.ArgumentParser) -> None:
 def _tile(args: argparse.Namespace) -> int:
     from blindpairs.config import load_config
     from blindpairs.errors import ConfigError
+    from blindpairs.terminal import terminal_safe
     from mining.stage import run_tiles
 
     section = dict(load_config(args.config).get("tile", {}))
@@ -51,8 +52,9 @@ def _tile(args: argparse.Namespace) -> int:
         quiet=args.quiet,
     )
     record_params(args, "tile", params)
-    for line in summary.lines():
-        print(f"tile: {line}", file=sys.stderr if line.startswith("FAILED") else sys.stdout)
+    for line in summary.lines():  # scene paths can hold any character: escape them
+        out = sys.stderr if line.startswith("FAILED") else sys.stdout
+        print(f"tile: {terminal_safe(line, limit=2000)}", file=out)
     nothing_good = not (summary.new or summary.changed or summary.unchanged)
     return 1 if summary.failed and (args.strict or nothing_good) else 0
 

@@ -11,7 +11,8 @@ from blindpairs.errors import ConfigError
 from mining.bands import PRESETS
 
 # Bump when a code change alters tile pixels or footprints for the same params.
-TILER_VERSION = 1
+# 2: footprints split at the antimeridian, complex data as amplitude in dB, GCP-only scenes.
+TILER_VERSION = 2
 
 EDGE_RULES = ("shift", "pad", "drop")
 RESAMPLING = ("nearest", "bilinear", "cubic", "average", "lanczos")
@@ -65,6 +66,18 @@ class TileParams:
         "edge rule: shift = last tile aligned to the scene edge (no loss, some overlap); "
         "pad = partial tiles padded as invalid; drop = partial tiles dropped (edges lost)",
         choices=EDGE_RULES,
+    )
+    nodata: float | None = option(
+        None,
+        "source value that means no data, overriding the file's (e.g. 0 for an undeclared "
+        "black border; nan allowed)",
+        parse=optional_float,
+        metavar="VALUE",
+    )
+    detect_fill: bool = option(
+        True,
+        "when the file declares no nodata, mask or alpha, treat a usual fill value (0, 1, "
+        "-9999, type min/max) covering 30% or more of the scene border as nodata (noted)",
     )
     min_valid: float = option(0.9, "drop tiles whose valid fraction is below this")
     min_std: float = option(3.0, "drop near-uniform tiles: luminance std below this (0..255)")

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from mining.bands import choose_bands
+from mining.fill import border_fill
 from mining.footprint import pixel_size_m
+from mining.georef import open_scene
 from mining.grid import tile_windows
 from mining.params import TileParams
 from mining.radiometry import IDENTITY, Stretch, percentile_stretch, scale_stretch
@@ -36,7 +38,8 @@ class ScenePlan:
     stretch: Stretch
     win: int
     size: int
-    gsd_m: float
+    gsd_m: float  # x
+    gsd_y_m: float
     windows: tuple[tuple[int, int], ...]
     lost_pixels: int
     band_how: str
@@ -70,12 +73,12 @@ def _proj_code(crs) -> str:  # noqa: ANN001
     return f"{auth[0]}:{auth[1]}" if auth else crs.to_wkt()
 
 
-def _mask_mode(ds, alpha: int | None) -> str:  # noqa: ANN001
+def _mask_mode(ds, alpha: int | None, nodata: float | None) -> str:  # noqa: ANN001
     from rasterio.enums import MaskFlags
 
     if alpha is not None:
         return "alpha"
-    if ds.nodata is not None:
+    if nodata is not None:
         return "nodata"
     flags = ds.mask_flag_enums[0]
     if MaskFlags.per_dataset in flags and MaskFlags.alpha not in flags:
@@ -104,19 +107,13 @@ def _reason(exc: Exception) -> str:
 
 
 def _plan(ref: SceneRef, params: TileParams, known_content: str | None):  # noqa: ANN202
-    import rasterio
     from rasterio.warp import transform as warp_transform
 
-    with rasterio.open(ref.uri) as ds:
+    with open_scene(ref.uri) as (ds, georef_note):
         content = content_hash(ref)
         if known_content is not None and content == known_content:
             return Unchanged(ref, content)
-        if ds.crs is None:
-            raise ValueError(
-                "scene has no CRS (georeference it, e.g. gdal_edit.py -a_srs EPSG:XXXX)"
-            )
-        if ds.transform.is_identity:
-            raise ValueError("scene has no geotransform (identity affine)")
+        notes = [georef_note] if georef_note else []
         scale_down = max(ds.width, ds.height) / STATS_SIDE
         sh = (
             max(1, round(ds.height / max(scale_down, 1))),
@@ -128,20 +125,35 @@ def _plan(ref: SceneRef, params: TileParams, known_content: str | None):  # noqa
         choice = choose_bands(
             colorinterp, params.bands, params.preset, alpha_values, _dtype_max(ds.dtypes[0])
         )
+        nodata = params.nodata if params.nodata is not None else ds.nodata
         source = PixelSource(
             rgb=choice.rgb,
-            mask=_mask_mode(ds, choice.alpha),
+            mask=_mask_mode(ds, choice.alpha, nodata),
             alpha=choice.alpha,
-            nodata=ds.nodata,
+            nodata=nodata,
             resampling=params.resampling,
         )
+        if params.nodata is not None:
+            declared = "none" if ds.nodata is None else f"{ds.nodata:g}"
+            notes.append(f"--nodata {params.nodata:g} used (the file declares {declared})")
         sample, valid = read_rgb_valid(ds, source, None, sh)
+        if source.mask == "none" and params.detect_fill:
+            fill = border_fill(sample, ds.dtypes[0])
+            if fill is not None:
+                source = replace(source, mask="nodata", nodata=fill.value)
+                valid &= ~np.all(sample == fill.value, axis=0)
+                notes.append(fill.note())
         if not valid.any():
             raise ValueError("every pixel is nodata or masked")
         stretch = _stretch(ds.dtypes[0], sample, valid, params)
         cx, cy = ds.transform * (ds.width / 2, ds.height / 2)
         _, (center_lat,) = warp_transform(ds.crs, "EPSG:4326", [cx], [cy])
-        src_px = pixel_size_m(ds.transform, ds.crs, center_lat)
+        src_px, src_px_y = pixel_size_m(ds.transform, ds.crs, center_lat)
+        if not math.isclose(src_px, src_px_y, rel_tol=0.01):  # 1%: not lat/lon rounding
+            notes.append(
+                f"non-square pixels ({src_px:.4g} x {src_px_y:.4g} m): gsd_m is the x size; "
+                "both are in the part's metadata (gsd_xy_m)"
+            )
         scale = params.gsd / src_px if params.gsd else 1.0
         win = max(1, round(params.size * scale))
         step = max(1, round(params.step * scale))
@@ -149,9 +161,16 @@ def _plan(ref: SceneRef, params: TileParams, known_content: str | None):  # noqa
             windows, lost = tile_windows(ds.width, ds.height, win, step, params.edge)
         except ValueError as exc:
             raise ValueError(
-                f"{exc}: the scene is {ds.width}x{ds.height} px; use a smaller --size, a coarser "
-                "--gsd, or --edge pad"
+                f"{exc}: the scene is {ds.width}x{ds.height} px; use a smaller --size, a finer "
+                "(smaller) --gsd, or --edge pad with a --min-valid below the scene's share of "
+                "the padded tile"
             ) from None
+        covered = min(ds.width, win) * min(ds.height, win) / (win * win)
+        if covered < 1 and covered < params.min_valid:
+            notes.append(
+                f"scene is smaller than one tile: padded tiles are at most {covered:.0%} valid, "
+                f"below --min-valid {params.min_valid:g}; lower it to keep them"
+            )
         return ScenePlan(
             ref=ref,
             content=content,
@@ -166,10 +185,11 @@ def _plan(ref: SceneRef, params: TileParams, known_content: str | None):  # noqa
             win=win,
             size=params.size,
             gsd_m=src_px * win / params.size,
+            gsd_y_m=src_px_y * win / params.size,
             windows=tuple(windows),
             lost_pixels=lost,
             band_how=choice.how,
-            notes=choice.notes,
+            notes=(*choice.notes, *notes),
         )
 
 

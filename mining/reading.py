@@ -35,14 +35,20 @@ def read_rgb_valid(
     """
     unique = list(dict.fromkeys(src.rgb))
     resampling = _resampling(src.resampling)
-    raw = ds.read(unique, window=window, out_shape=(len(unique), *out_shape), resampling=resampling)
+    is_complex = np.issubdtype(np.dtype(ds.dtypes[unique[0] - 1]), np.complexfloating)
+    if is_complex:
+        raw = read_amplitude_db(ds, unique, window, out_shape)
+    else:
+        raw = ds.read(
+            unique, window=window, out_shape=(len(unique), *out_shape), resampling=resampling
+        )
     data = np.stack([raw[unique.index(b)] for b in src.rgb])
     nearest = _resampling("nearest")
     if src.mask == "alpha" and src.alpha is not None:
         valid = ds.read(src.alpha, window=window, out_shape=out_shape, resampling=nearest) > 0
     elif src.mask == "dataset":
         valid = ds.read_masks(1, window=window, out_shape=out_shape, resampling=nearest) > 0
-    elif src.mask == "nodata" and src.nodata is not None:
+    elif src.mask == "nodata" and src.nodata is not None and not is_complex:
         nod = src.nodata
         is_nod = np.isnan(data) if np.isnan(nod) else data == nod
         valid = ~np.all(is_nod, axis=0)
@@ -51,6 +57,45 @@ def read_rgb_valid(
     if np.issubdtype(data.dtype, np.floating):
         valid &= np.all(np.isfinite(data), axis=0)
     return data, valid
+
+
+def read_amplitude_db(ds, bands: list[int], window, out_shape: tuple[int, int]) -> np.ndarray:
+    """Complex bands (SAR SLC) as amplitude in dB, ``20 log10 |z|``, float32; NaN (invalid)
+    where the amplitude is 0.
+
+    A window is read at full resolution and its power ``|z|^2`` averaged over the
+    source pixels of each output pixel (incoherent, as multilooking does; averaging
+    complex values would cancel by phase). The whole-scene statistics read
+    (``window`` None) samples by nearest neighbour instead.
+    """
+    if window is None:
+        z = ds.read(bands, out_shape=(len(bands), *out_shape), resampling=_resampling("nearest"))
+        power = np.abs(z).astype(np.float64) ** 2
+    else:
+        z = ds.read(bands, window=window)
+        power = area_mean(np.abs(z).astype(np.float64) ** 2, out_shape)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        db = 10.0 * np.log10(power)
+    db[~np.isfinite(db)] = np.nan
+    return db.astype(np.float32)
+
+
+def area_mean(data: np.ndarray, out_shape: tuple[int, int]) -> np.ndarray:
+    """Resample (b, h, w) ``data`` to ``out_shape``: the mean of the source pixels whose
+    index maps onto each output pixel (nearest pick when enlarging)."""
+    out = data
+    for axis, n in ((1, out_shape[0]), (2, out_shape[1])):
+        size = out.shape[axis]
+        if size == n:
+            continue
+        if size > n:
+            edges = (np.arange(n) * size) // n
+            sums = np.add.reduceat(out, edges, axis=axis)
+            counts = np.diff(np.r_[edges, size]).reshape([-1 if a == axis else 1 for a in range(3)])
+            out = sums / counts
+        else:
+            out = np.take(out, (np.arange(n) * size) // n, axis=axis)
+    return out
 
 
 def read_padded(

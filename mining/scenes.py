@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from blindpairs.errors import ConfigError
+from blindpairs.terminal import terminal_safe
 from blindpairs.workspace import safe_name
 
 RASTER_SUFFIXES = (".tif", ".tiff", ".jp2", ".vrt", ".img")
@@ -29,20 +30,39 @@ class SceneRef:
         return not _URI.match(self.uri)
 
 
+def _absolute(path: Path) -> str:
+    """``path`` resolved; as given (made absolute) when it cannot be, e.g. a symlink loop,
+    so that the scene fails later with its reason instead of stopping the run."""
+    try:
+        return str(path.resolve())
+    except (OSError, RuntimeError):  # RuntimeError: symlink loop (Python < 3.13)
+        return str(path.absolute())
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists() or path.is_symlink()
+    except OSError:
+        return path.is_symlink()
+
+
 def _expand_one(item: str, base: Path) -> list[str]:
     if _URI.match(item):
         return [item]
     path = (base / item).expanduser() if not Path(item).is_absolute() else Path(item)
-    if any(ch in item for ch in "*?["):
+    # a name with glob characters that exists as a file is that file (scene[1].tif)
+    if any(ch in item for ch in "*?[") and not _exists(path):
         found = sorted(glob.glob(str(path), recursive=True))
         if not found:
-            raise ConfigError(f"{item}: the pattern matches no file")
-        return [str(Path(f).resolve()) for f in found if Path(f).is_file()]
+            raise ConfigError(f"{terminal_safe(item)}: the pattern matches no file")
+        return [_absolute(Path(f)) for f in found if not Path(f).is_dir()]
     if path.is_dir():
         found = sorted(p for p in path.rglob("*") if p.suffix.lower() in RASTER_SUFFIXES)
         if not found:
-            raise ConfigError(f"{item}: the folder holds no raster ({', '.join(RASTER_SUFFIXES)})")
-        return [str(p.resolve()) for p in found]
+            raise ConfigError(
+                f"{terminal_safe(item)}: the folder holds no raster ({', '.join(RASTER_SUFFIXES)})"
+            )
+        return [_absolute(p) for p in found]
     if path.suffix.lower() in LIST_SUFFIXES and path.is_file():
         out: list[str] = []
         for line in path.read_text(encoding="utf-8").splitlines():
@@ -50,9 +70,9 @@ def _expand_one(item: str, base: Path) -> list[str]:
             if line and not line.startswith("#"):
                 out.extend(_expand_one(line, path.parent))
         return out
-    # A plain path: existence is checked per scene later, so a missing file is a
-    # recorded scene failure, not a crash of the whole run.
-    return [str(path.resolve())]
+    # A plain path: existence is checked per scene later, so a missing file (or a
+    # symlink loop) is a recorded scene failure, not a crash of the whole run.
+    return [_absolute(path)]
 
 
 def expand_inputs(items: list[str]) -> list[str]:

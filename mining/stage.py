@@ -18,7 +18,7 @@ from blindpairs.config import to_dict
 from blindpairs.progress import progress
 from blindpairs.schemas import GEO_KEY, META_KEY, TILES_SCHEMA, read_metadata, with_metadata
 from blindpairs.workspace import Workspace
-from mining.footprint import geo_metadata, polygon_from_wkb
+from mining.footprint import geo_metadata
 from mining.params import TILER_VERSION, TileParams
 from mining.plan import SceneFailure, ScenePlan, Unchanged, plan_scene
 from mining.scenes import SceneRef, assign_scene_ids, expand_inputs, file_stamp
@@ -112,6 +112,18 @@ def run_tiles(
     refs = assign_scene_ids(uris, {sid: m["scene_uri"] for sid, m in existing.items()})
     tiling = params.tiling_hash()
     summary = TileSummary()
+    # A workspace holds one tiling: when the options changed, every scene is re-tiled
+    # (those not named here from their recorded URI) and a scene that fails under the
+    # new options loses its old part rather than keep tiles of another size.
+    stale = {sid for sid, m in existing.items() if m.get("tiling") != tiling}
+    named = {ref.scene_id for ref in refs}
+    others = [SceneRef(existing[sid]["scene_uri"], sid) for sid in sorted(stale - named)]
+    if stale:
+        refs = [*refs, *others]
+        summary.notes.append(
+            f"tiling options differ from those of {len(stale)} tiled scene(s): re-tiling every "
+            f"scene of the workspace ({len(others)} not named here, from their recorded paths)"
+        )
     todo: list[tuple[SceneRef, str | None]] = []
     for ref in refs:
         meta = existing.get(ref.scene_id)
@@ -147,8 +159,19 @@ def run_tiles(
                 (summary.changed if ref.scene_id in existing else summary.new).append(ref.scene_id)
                 summary.notes.extend(f"{ref.scene_id}: {n}" for n in outcome.notes)
         _cut(ws, client, plans, params, summary, failures, quiet)
+    _drop_stale_parts(ws, stale - {p.ref.scene_id for p in plans}, summary)
     _write_failures(ws, failures, {ref.uri for ref, _ in todo})
     return summary
+
+
+def _drop_stale_parts(ws: Workspace, scene_ids: set[str], summary: TileSummary) -> None:
+    """Remove the parts of scenes that could not be re-tiled with the new options."""
+    for sid in sorted(scene_ids):
+        ws.tile_part(sid).unlink(missing_ok=True)
+        summary.notes.append(
+            f"{sid}: its tiles made with the old options were removed (it failed with the new "
+            "ones; see FAILED); fix it and re-run, or go back to the old options"
+        )
 
 
 def _cut(ws, client, plans, params, summary, failures, quiet) -> None:  # noqa: ANN001
@@ -185,6 +208,7 @@ def _write_part(
         "mask": plan.source.mask,
         "stretch": {"how": plan.stretch.how, "lo": plan.stretch.lo, "gain": plan.stretch.gain},
         "notes": list(plan.notes),
+        "gsd_xy_m": [plan.gsd_m, plan.gsd_y_m],  # metres per tile pixel, x and y
     }
     schema = with_metadata(TILES_SCHEMA, meta, geo=geo_metadata())
     dropped: Counter = Counter()
@@ -198,10 +222,9 @@ def _write_part(
                 res: ChunkResult = next(results)
                 if res.table.num_rows:
                     writer.write_table(res.table)
-                    for wkb in res.table.column("geometry").to_pylist():
-                        ring = polygon_from_wkb(wkb)
-                        lo = np.minimum(lo, ring.min(axis=0))
-                        hi = np.maximum(hi, ring.max(axis=0))
+                    bounds = _bounds(res.table.column("geometry"))
+                    lo = np.minimum(lo, bounds[:2])
+                    hi = np.maximum(hi, bounds[2:])
                 written += res.table.num_rows
                 dropped.update(res.dropped)
                 for where, reason in res.errors:
@@ -227,6 +250,14 @@ def _write_part(
     summary.tiles_written += written
     summary.dropped.update(dropped)
     summary.lost_pixels += plan.lost_pixels
+
+
+def _bounds(geometry: pa.ChunkedArray) -> np.ndarray:
+    """``[xmin, ymin, xmax, ymax]`` of WKB footprints (a split one spans -180..180)."""
+    import shapely
+
+    b = shapely.bounds(shapely.from_wkb(geometry.to_numpy(zero_copy_only=False)))
+    return np.r_[b[:, :2].min(axis=0), b[:, 2:].max(axis=0)]
 
 
 def _stamp_list(ref: SceneRef) -> list[int] | None:

@@ -11,7 +11,8 @@ import pyarrow as pa
 from affine import Affine
 
 from blindpairs.schemas import TILES_SCHEMA
-from mining.footprint import polygon_wkb, to_lonlat, window_ring
+from mining.footprint import footprint_wkb, to_lonlat, window_ring
+from mining.georef import open_scene
 from mining.plan import ScenePlan
 from mining.reading import read_padded
 
@@ -69,7 +70,6 @@ def encode_png(rgb: np.ndarray, level: int) -> bytes:
 
 def tile_chunk(task: ChunkTask) -> ChunkResult:
     """Cut the tiles of ``task.windows``; bad tiles are counted, never raised."""
-    import rasterio
     from rasterio.crs import CRS
 
     plan = task.plan
@@ -77,7 +77,7 @@ def tile_chunk(task: ChunkTask) -> ChunkResult:
     rows: dict[str, list] = {name: [] for name in TILES_SCHEMA.names}
     src_transform = Affine(*plan.transform)
     crs = CRS.from_wkt(plan.crs_wkt)
-    with rasterio.open(plan.ref.uri) as ds:
+    with open_scene(plan.ref.uri) as (ds, _):
         for row_off, col_off in task.windows:
             try:
                 data, valid = read_padded(ds, plan.source, row_off, col_off, plan.win, plan.size)
@@ -112,7 +112,7 @@ def tile_chunk(task: ChunkTask) -> ChunkResult:
             rows["valid_fraction"].append(float(valid.mean()))
             rows["image"].append(encode_png(rgb, task.png_compression))
             rows["tiling"].append(plan.tiling)
-            rows["geometry"].append(polygon_wkb(lon, lat))
+            rows["geometry"].append(footprint_wkb(lon, lat))
     result.table = pa.table(rows, schema=TILES_SCHEMA)
     return result
 

@@ -4,6 +4,10 @@ Footprints are WKB polygons in lon/lat. Distances are computed in metres in a
 local equirectangular frame around each pair's midpoint (accurate to well
 under 1% at tile scale); pairs whose centroids lie farther apart (haversine)
 than their footprints' radii plus the minimum distance are never projected.
+Longitudes are compared as shortest signed differences, and a footprint split
+at the antimeridian (a MultiPolygon) is joined back into one polygon first
+(:mod:`blindpairs.footprints`), so tiles on both sides of 180 deg are as near
+as they are on the ground.
 
 Rules, for every pair whatever its scenes: two tiles conflict when their
 footprints intersect (overlap or touch) or lie closer than the minimum distance
@@ -21,6 +25,8 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+
+from blindpairs.footprints import join, lon_delta, wrap_lon
 
 EARTH_RADIUS_M = 6_371_008.8
 _DEG = np.pi / 180.0
@@ -44,7 +50,7 @@ class Footprints:
 def _local(shapely: Any, geoms: np.ndarray, lon0: np.ndarray, lat0: np.ndarray) -> np.ndarray:
     """``geoms[i]`` in metres, in an equirectangular frame centred on (lon0[i], lat0[i])."""
     coords, idx = shapely.get_coordinates(geoms, return_index=True)
-    x = (coords[:, 0] - lon0[idx]) * _DEG * EARTH_RADIUS_M * np.cos(lat0[idx] * _DEG)
+    x = lon_delta(lon0[idx], coords[:, 0]) * _DEG * EARTH_RADIUS_M * np.cos(lat0[idx] * _DEG)
     y = (coords[:, 1] - lat0[idx]) * _DEG * EARTH_RADIUS_M
     return shapely.set_coordinates(geoms.copy(), np.c_[x, y])
 
@@ -64,10 +70,10 @@ def load_footprints(tiles: pa.Table) -> tuple[Footprints, np.ndarray]:
         tiles.column("geometry").to_numpy(zero_copy_only=False), on_invalid="ignore"
     )
     ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-    ok &= shapely.get_type_id(geoms) == 3  # Polygon
-    safe = np.where(ok, geoms, shapely.box(0, 0, 1e-9, 1e-9))
+    ok &= np.isin(shapely.get_type_id(geoms), (3, 6))  # Polygon, MultiPolygon (split at 180)
+    safe = join(np.where(ok, geoms, shapely.box(0, 0, 1e-9, 1e-9)))
     cent = shapely.centroid(safe)
-    lon, lat = shapely.get_x(cent), shapely.get_y(cent)
+    lon, lat = wrap_lon(shapely.get_x(cent)), shapely.get_y(cent)
     coords, idx = shapely.get_coordinates(safe, return_index=True)
     vert = haversine_m(lon[idx], lat[idx], coords[:, 0], coords[:, 1])
     radius = np.zeros(len(safe))
@@ -102,7 +108,7 @@ def conflicts(
     if not near.size:
         return out
     ia, ib = a[near], b[near]
-    lon0 = (fp.lon[ia] + fp.lon[ib]) / 2
+    lon0 = wrap_lon(fp.lon[ia] + lon_delta(fp.lon[ia], fp.lon[ib]) / 2)
     lat0 = (fp.lat[ia] + fp.lat[ib]) / 2
     ga = _local(shapely, fp.geoms[ia], lon0, lat0)
     gb = _local(shapely, fp.geoms[ib], lon0, lat0)

@@ -1,4 +1,8 @@
-"""Tile footprints (WKB polygons in lon/lat): outer rings and centres."""
+"""Tile footprints (WKB polygons in lon/lat): outer rings and centres.
+
+A footprint split at the antimeridian is joined first (:mod:`blindpairs.footprints`):
+its ring has continuous longitudes, some past 180 or below -180.
+"""
 
 from __future__ import annotations
 
@@ -12,10 +16,9 @@ def outer_rings(wkbs: Sequence[bytes | None]) -> list[np.ndarray | None]:
 
     A MultiPolygon gives the ring of its largest part.
     """
-    import shapely
+    from blindpairs.footprints import from_wkb, join
 
-    raw = np.array([bytes(w) if w else None for w in wkbs], dtype=object)
-    geoms = shapely.from_wkb(raw, on_invalid="ignore")
+    geoms = join(from_wkb([w if w else None for w in wkbs]))
     out: list[np.ndarray | None] = []
     for geom in geoms:
         out.append(_ring(geom))
@@ -39,8 +42,10 @@ def _ring(geom: object) -> np.ndarray | None:
 
 
 def ring_center(ring: np.ndarray | None) -> tuple[float, float] | None:
-    """``(lon, lat)`` of the bounding-box centre of a ring."""
+    """``(lon, lat)`` of the bounding-box centre of a ring, longitude in [-180, 180)."""
+    from blindpairs.footprints import wrap_lon
+
     if ring is None:
         return None
     lo, hi = ring.min(axis=0), ring.max(axis=0)
-    return float((lo[0] + hi[0]) / 2), float((lo[1] + hi[1]) / 2)
+    return float(wrap_lon((lo[0] + hi[0]) / 2)), float((lo[1] + hi[1]) / 2)

@@ -2,6 +2,9 @@
 
 Equirectangular (plate carrée with its standard parallel at the map's centre),
 so lon/lat come straight from the footprints and distances look right locally.
+The map's left edge is put in the widest empty band of longitudes, so tiles on
+both sides of the antimeridian sit side by side (longitudes past 180 are
+labelled as their wrapped value).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from blindpairs.footprints import wrap_lon
 from evaluation.report import svg
 from evaluation.report.axes import MARGIN, Frame
 from evaluation.report.gather import TileInfo, Tiles
@@ -28,6 +32,42 @@ class MapLayout:
     scene_colors: dict[str, str]
     drawn: list[TileInfo]
     total: int
+    west: float = -180.0  # the map's longitudes run from here eastwards, 360 degrees
+
+    def lon(self, lon: float) -> float:
+        """``lon`` on this map's continuous longitude axis."""
+        return map_lon(lon, self.west)
+
+    def ring(self, t: TileInfo) -> np.ndarray:
+        """``t``'s ring moved by whole turns to sit at its centre's map longitude."""
+        return map_ring(t, self.west)
+
+
+def map_lon(lon: float, west: float) -> float:
+    """``lon`` on a continuous longitude axis that starts at ``west``."""
+    return west + (lon - west) % 360.0
+
+
+def map_ring(t: TileInfo, west: float) -> np.ndarray:
+    """``t``'s ring moved by whole turns to its centre's place east of ``west``."""
+    ring = np.array(t.ring, dtype=np.float64)
+    mid = (ring[:, 0].min() + ring[:, 0].max()) / 2  # a joined ring may run past 180
+    ring[:, 0] += 360.0 * round((map_lon(t.center[0], west) - mid) / 360.0)
+    return ring
+
+
+class _LonFormat:
+    """Tick labels of a continuous longitude axis: wrapped to [-180, 180)."""
+
+    def format(self, value: float) -> str:  # noqa: A003 - used like str.format
+        return f"{float(wrap_lon(value)):.4g}"
+
+
+def western_edge(lons: list[float]) -> float:
+    """The longitude just east of the widest gap between ``lons`` (on the circle)."""
+    xs = np.sort(wrap_lon(np.asarray(lons, dtype=np.float64)))
+    gaps = np.diff(np.r_[xs, xs[0] + 360.0])
+    return float(xs[(int(np.argmax(gaps)) + 1) % len(xs)])
 
 
 def _extent(rings: list[np.ndarray]) -> tuple[float, float, float, float]:
@@ -62,7 +102,9 @@ def equal_area_frame(lon0: float, lon1: float, lat0: float, lat1: float) -> Fram
 
 def layout(tiles: Tiles, max_tiles: int) -> MapLayout | None:
     """What the map draws (an even sample of at most ``max_tiles`` tiles); None if no footprint."""
-    placed = [t for _, t in sorted(tiles.by_id.items()) if t.ring is not None]
+    placed = [
+        t for _, t in sorted(tiles.by_id.items()) if t.ring is not None and t.center is not None
+    ]
     if not placed:
         return None
     drawn = placed
@@ -71,8 +113,9 @@ def layout(tiles: Tiles, max_tiles: int) -> MapLayout | None:
         drawn = [placed[i] for i in keep]
     scenes = sorted({t.scene_id for t in placed})
     colors = {s: svg.color(i) for i, s in enumerate(scenes)}
-    frame = equal_area_frame(*_extent([t.ring for t in placed]))
-    return MapLayout(frame, colors, drawn, len(placed))
+    west = western_edge([t.center[0] for t in placed])
+    frame = equal_area_frame(*_extent([map_ring(t, west) for t in placed]))
+    return MapLayout(frame, colors, drawn, len(placed), west)
 
 
 def footprint_map(
@@ -84,9 +127,10 @@ def footprint_map(
         return None
     frame = lay.frame
     x, y = frame.x, frame.y
-    body = frame.axes("longitude (°)", "latitude (°)", "{:.4g}", "{:.4g}")
+    lon_format: Any = _LonFormat()  # has .format like the str Frame.axes expects
+    body = frame.axes("longitude (°)", "latitude (°)", lon_format, "{:.4g}")
     for t in lay.drawn:
-        coords = [(x(lon), y(lat)) for lon, lat in t.ring.tolist()]
+        coords = [(x(lon), y(lat)) for lon, lat in lay.ring(t).tolist()]
         body.append(
             svg.element(
                 "polygon",
@@ -97,7 +141,7 @@ def footprint_map(
             )
         )
     body += _scene_markers(tiles, lay)
-    body += _pair_lines(tiles, pairs, frame)
+    body += _pair_lines(tiles, pairs, lay)
     label = (
         f"Footprints of {len(lay.drawn)} tiles in {len(lay.scene_colors)} scenes, "
         f"{len(pairs)} pairs"
@@ -111,7 +155,7 @@ def _scene_markers(tiles: Tiles, lay: MapLayout) -> list[str]:
     by_scene: dict[str, list[tuple[float, float]]] = {}
     for t in tiles.by_id.values():
         if t.center is not None:
-            by_scene.setdefault(t.scene_id, []).append(t.center)
+            by_scene.setdefault(t.scene_id, []).append((lay.lon(t.center[0]), t.center[1]))
     out = []
     for scene, col in lay.scene_colors.items():
         lon, lat = np.asarray(by_scene[scene]).mean(axis=0).tolist()
@@ -139,8 +183,8 @@ def _scene_markers(tiles: Tiles, lay: MapLayout) -> list[str]:
     return out
 
 
-def _pair_lines(tiles: Tiles, pairs: list[dict[str, Any]], frame: Frame) -> list[str]:
-    x, y = frame.x, frame.y
+def _pair_lines(tiles: Tiles, pairs: list[dict[str, Any]], lay: MapLayout) -> list[str]:
+    x, y = lay.frame.x, lay.frame.y
     out = []
     for row in pairs:
         a, b = tiles.by_id.get(row["tile_a"]), tiles.by_id.get(row["tile_b"])
@@ -151,9 +195,9 @@ def _pair_lines(tiles: Tiles, pairs: list[dict[str, Any]], frame: Frame) -> list
             svg.element(
                 "line",
                 svg.title(tip),
-                x1=x(a.center[0]),
+                x1=x(lay.lon(a.center[0])),
                 y1=y(a.center[1]),
-                x2=x(b.center[0]),
+                x2=x(lay.lon(b.center[0])),
                 y2=y(b.center[1]),
                 cls="pair-line",
             )
