@@ -156,6 +156,79 @@ RESPONSE_COLUMNS = (
 )
 
 
+# ---------------------------------------------------------------- leaderboard
+# evaluation/leaderboard.csv: one row per evaluated run, best first within each
+# (benchmark, limit) group. Column -> the type a cell is read back as; an empty cell
+# is None. Written by the evaluate stage, read by the report.
+LEADERBOARD_TYPES: dict[str, type] = {
+    "rank": int,
+    "run": str,
+    "model": str,
+    "pair_accuracy": float,
+    "pair_ci95_low": float,
+    "pair_ci95_high": float,
+    "question_accuracy": float,
+    "question_ci95_low": float,
+    "question_ci95_high": float,
+    "pair_accuracy_both_orders": float,
+    "pairs": int,
+    "questions": int,
+    "unparsed_rate": float,
+    "failed": int,
+    "prompt_version": str,
+    "scoring": str,
+    "parser_version": str,
+    "swap_options": bool,
+    "judge": str,
+    "judge_protocol": str,
+    "benchmark": str,
+    "limit": int,
+    "complete": bool,
+    "ranked": bool,
+    "random_weights": bool,
+    "benchmark_random_weights": bool,
+}
+LEADERBOARD_COLUMNS = tuple(LEADERBOARD_TYPES)
+_BOOL_CELLS = {"True": True, "False": False, "true": True, "false": False}
+
+
+def _leaderboard_cell(text: str, kind: type) -> Any:
+    if text == "":
+        return None
+    if kind is bool:
+        if text not in _BOOL_CELLS:
+            raise ValueError(f"{text!r} is not True or False")
+        return _BOOL_CELLS[text]
+    return kind(text)
+
+
+def read_leaderboard(path: Path) -> list[dict[str, Any]]:
+    """The rows of a ``leaderboard.csv``, typed by :data:`LEADERBOARD_TYPES`, in file order.
+
+    Raises :class:`~blindpairs.errors.InputError` naming the file for a missing column or
+    a cell of the wrong type.
+    """
+    import csv
+
+    from blindpairs.errors import InputError
+
+    with open(path, encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        missing = [c for c in ("run", "model") if c not in (reader.fieldnames or ())]
+        if missing:
+            raise InputError(str(path), f"not a leaderboard: no column(s) {', '.join(missing)}")
+        rows = []
+        for line, raw in enumerate(reader, start=2):
+            row: dict[str, Any] = {}
+            for name, kind in LEADERBOARD_TYPES.items():
+                try:
+                    row[name] = _leaderboard_cell(raw.get(name) or "", kind)
+                except ValueError as exc:
+                    raise InputError(str(path), f"line {line}, column {name}: {exc}") from None
+            rows.append(row)
+    return rows
+
+
 # ---------------------------------------------------------------- metadata helpers
 def with_metadata(
     schema: pa.Schema, meta: Mapping[str, Any], geo: Mapping | None = None

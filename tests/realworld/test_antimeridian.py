@@ -16,11 +16,11 @@ from rasterio.transform import from_origin
 from blindpairs.footprints import format_lonlat, wkb_center
 from blindpairs.schemas import read_tiles
 from blindpairs.workspace import Workspace
-from evaluation.report.gather import read_tiles as report_tiles
-from evaluation.report.mapplot import footprint_map
 from pairs.mine import run_mine
 from pairs.params import MineParams
 from pairs.spatial import conflicts, haversine_m, load_footprints
+from report.gather import read_tiles as report_tiles
+from report.mapplot import footprint_map
 from tests.mining.conftest import textured, write_raster
 from tests.mining.helpers import tile
 from tests.pairs.conftest import CLIP, DINO, unit, write_embeddings, write_tiles

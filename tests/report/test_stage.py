@@ -12,8 +12,8 @@ import yaml
 
 from blindpairs.cli import main
 from blindpairs.workspace import Workspace
-from evaluation.report.params import ReportParams
-from evaluation.report.stage import run_report
+from report.params import ReportParams
+from report.stage import run_report
 from tests.report.conftest import (
     MODEL_XSS,
     XSS,

@@ -9,8 +9,7 @@ from typing import Any
 
 from blindpairs.config import to_dict
 from blindpairs.workspace import Workspace
-from evaluation.report.evaluations import BENCHMARK_FILE
-from evaluation.report.gather import CANDIDATES_FILE
+from report.gather import CANDIDATES_FILE
 
 # Bump when the page changes, so an upgrade re-renders old reports.
 REPORT_VERSION = 1
@@ -24,10 +23,10 @@ def input_files(ws: Workspace) -> list[Path]:
         ws.pairs,
         ws.pair_yield,
         ws.pairs_dir / CANDIDATES_FILE,
-        ws.benchmark / BENCHMARK_FILE,
-        ws.evaluation / "leaderboard.csv",
+        ws.benchmark_file,
+        ws.leaderboard,
     ]
-    for scores in sorted(ws.evaluation.glob("*/scores.json")):
+    for scores in ws.scored_runs():
         files += [scores, scores.parent / "responses.jsonl"]
     return files
 

@@ -14,8 +14,8 @@ import pyarrow.parquet as pq
 from blindpairs import schemas
 from blindpairs.errors import InputError
 from blindpairs.workspace import Workspace
-from evaluation.report.geometry import outer_rings, ring_center
-from evaluation.report.source import READ_ERRORS, Source, load, read_json
+from report.geometry import outer_rings, ring_center
+from report.source import READ_ERRORS, Source, load, read_json
 
 CANDIDATES_FILE = "_candidates.parquet"  # written by the mine stage (pairs/store.py)
 

@@ -13,11 +13,11 @@ from pathlib import Path
 from blindpairs import atomic, lock
 from blindpairs.errors import WorkspaceError
 from blindpairs.workspace import Workspace
-from evaluation.report.freshness import STAMP_FILE, fingerprint, input_files, is_up_to_date
-from evaluation.report.inputs import gather
-from evaluation.report.page import render
-from evaluation.report.params import ReportParams
-from evaluation.report.thumbs import ASSETS, Assets
+from report.freshness import STAMP_FILE, fingerprint, input_files, is_up_to_date
+from report.inputs import gather
+from report.page import render
+from report.params import ReportParams
+from report.thumbs import ASSETS, Assets
 
 log = logging.getLogger(__name__)
 
