@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable
@@ -18,7 +17,6 @@ from annotation_export.inputs import read_tile_rows
 from annotation_export.params import IngestParams
 from annotation_export.policy import POLICIES, Decision
 from annotation_export.publish import (
-    PROVENANCE,
     assign_numbers,
     clean_stale,
     previous_numbers,
@@ -27,7 +25,7 @@ from annotation_export.publish import (
 from annotation_export.report import IngestReport, verdict_entry
 from annotation_export.tasks import read_tasks
 from annotation_export.validation import Item, validate
-from blindpairs import atomic, lock
+from blindpairs import atomic, freshness, lock
 from blindpairs.config import to_dict
 from blindpairs.errors import ConfigError, InputError, WorkspaceError
 from blindpairs.schemas import read_metadata
@@ -89,19 +87,10 @@ def errata_for(ws: Workspace, params: IngestParams) -> Errata | None:
     return load_errata(path) if path.is_file() else None
 
 
-def _fingerprint(*parts: bytes) -> str:
-    h = hashlib.sha256()
-    for p in parts:
-        h.update(hashlib.sha256(p).digest())
-    return h.hexdigest()
-
-
 def _up_to_date(ws: Workspace, fingerprint: str) -> bool:
-    try:
-        prov = json.loads((ws.benchmark / PROVENANCE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return prov.get("inputs") == fingerprint and (ws.benchmark / "benchmark.parquet").is_file()
+    """The published benchmark was made from exactly these inputs (its provenance says so)."""
+    stamp = freshness.Stamp(ws.provenance, (ws.benchmark_file,), key="inputs")
+    return stamp.is_fresh(fingerprint)
 
 
 def _group(
@@ -238,7 +227,7 @@ def ingest_workspace(ws: Workspace, params: IngestParams, source: Path) -> Inges
         raw = source.read_bytes()
     except OSError as exc:
         raise InputError(str(source), f"cannot read annotations: {exc.strerror}") from None
-    fingerprint = _fingerprint(
+    fingerprint = freshness.content_digest(
         raw,
         tasks_path(ws).read_bytes(),
         json.dumps(

@@ -9,15 +9,13 @@ run, and its ``signature`` lets a re-run with nothing new skip).
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import logging
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from blindpairs import atomic, lock
+from blindpairs import atomic, freshness, lock
 from blindpairs.config import to_dict
 from blindpairs.workspace import Workspace
 from evaluation.backends import create_backend, source_digest
@@ -78,19 +76,15 @@ def signature(model_id: str, params: EvaluateParams, bench: LoadedBenchmark) -> 
     """What decides the scores of a run; equal signatures mean nothing to redo."""
     settings = {k: v for k, v in to_dict(params).items() if k in SCORING_PARAMS}
     parser = get_profile(params.scoring).version
-    blob = json.dumps(
-        [model_id, source_digest(model_id), settings, parser, bench.fingerprint()], sort_keys=True
-    )
-    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+    value = [model_id, source_digest(model_id), settings, parser, bench.fingerprint()]
+    return freshness.fingerprint(value, length=16)
 
 
-def up_to_date(scores_path: Path, sig: str) -> dict[str, Any] | None:
-    """The earlier scores when they are complete and have signature ``sig``."""
-    try:
-        scores = json.loads(scores_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return scores if scores.get("signature") == sig and scores.get("complete") else None
+def up_to_date(ws: Workspace, run: str, sig: str) -> dict[str, Any] | None:
+    """The run's earlier scores when they are complete, have signature ``sig`` and its
+    answers are still there."""
+    stamp = freshness.Stamp(ws.scores(run), (ws.responses(run),), key="signature")
+    return stamp.read() if stamp.is_fresh(sig, {"complete": True}) else None
 
 
 def plan(
@@ -240,7 +234,7 @@ def evaluate_model(
     out_dir = ws.evaluation_run(run)
     sig = signature(model_id, params, bench)
     if not params.force:
-        earlier = up_to_date(out_dir / "scores.json", sig)
+        earlier = up_to_date(ws, run, sig)
         if earlier is not None:
             return ModelRun(model_id, run, "up to date", earlier)
     items = list(bench.items[: params.limit] if params.limit else bench.items)
@@ -308,8 +302,8 @@ def evaluate_model(
         paid_questions=sum(1 for r in results.values() if not r.cached and r.error is None),
     )
     text = "".join(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in rows)
-    atomic.write_text(out_dir / "responses.jsonl", redact(text))
-    atomic.write_json(out_dir / "scores.json", scores)
+    atomic.write_text(ws.responses(run), redact(text))
+    atomic.write_json(ws.scores(run), scores)
     if all_failed:
         first = next((r.error for r in results.values() if r.error), "no answer")
         error = f"every request failed ({scores['failed']}); first error: {first}"

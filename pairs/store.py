@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import uuid
@@ -12,7 +11,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from blindpairs import atomic, schemas
+from blindpairs import atomic, freshness, schemas
 from blindpairs.errors import InputError
 from blindpairs.workspace import Workspace
 
@@ -62,45 +61,26 @@ def write_parquet(path: Path, table: pa.Table) -> None:
         pq.write_table(table, tmp, compression="zstd")
 
 
-def _stat(path: Path) -> list[Any]:
-    st = path.stat()
-    return [path.name, st.st_size, st.st_mtime_ns]
-
-
 def fingerprint(ws: Workspace, params: dict[str, Any], encoder_dirs: list[Path]) -> str:
     """A hash of the params and of the names, sizes and mtimes of the tile and embedding parts.
 
     tasks.json is not in it: an export that pins pairs already in pairs.parquet
     changes nothing (see :func:`pins_satisfied`).
     """
-    files: list[Any] = [_stat(p) for p in ws.tile_parts()]
+    files: list[Any] = freshness.file_stats(ws.tile_parts())
     for folder in encoder_dirs:
         files.append(str(folder.name))
-        files.extend(_stat(p) for p in sorted(folder.glob("part-*.parquet")))
-    blob = json.dumps({"params": params, "files": files}, sort_keys=True, default=str)
-    return hashlib.sha1(blob.encode()).hexdigest()
+        files.extend(freshness.file_stats(sorted(folder.glob("part-*.parquet"))))
+    return freshness.fingerprint({"params": params, "files": files}, length=40)
 
 
-def _sha1(path: Path) -> str | None:
-    try:
-        return hashlib.sha1(path.read_bytes()).hexdigest()
-    except OSError:
-        return None
+def _stamp(ws: Workspace) -> freshness.Stamp:
+    return freshness.Stamp(state_path(ws), (ws.pairs, ws.pair_yield, left_out_path(ws)))
 
 
 def is_up_to_date(ws: Workspace, fingerprint: str) -> bool:
     """True when the last complete run had ``fingerprint`` and its outputs are as it left them."""
-    try:
-        state = json.loads(state_path(ws).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
-        return False
-    outputs = (ws.pairs, ws.pair_yield, left_out_path(ws))
-    return (
-        isinstance(state, dict)
-        and state.get("fingerprint") == fingerprint
-        and all(p.is_file() for p in outputs)
-        and state.get("pairs_sha1") == _sha1(ws.pairs)
-    )
+    return _stamp(ws).is_fresh(fingerprint, {"pairs_sha1": freshness.file_digest(ws.pairs)})
 
 
 def write_state(ws: Workspace, fingerprint: str) -> None:
@@ -109,7 +89,8 @@ def write_state(ws: Workspace, fingerprint: str) -> None:
     Kept apart from the outputs so that they hold only what the run found: a
     re-run on inputs that changed in no substance leaves them byte-identical.
     """
-    atomic.write_json(state_path(ws), {"fingerprint": fingerprint, "pairs_sha1": _sha1(ws.pairs)})
+    state = {freshness.FINGERPRINT: fingerprint, "pairs_sha1": freshness.file_digest(ws.pairs)}
+    atomic.write_json(state_path(ws), state)
 
 
 def pins_satisfied(ws: Workspace, prev: pa.Table | None) -> bool:

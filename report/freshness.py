@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from pathlib import Path
 from typing import Any
 
+from blindpairs import freshness
 from blindpairs.config import to_dict
 from blindpairs.workspace import Workspace
 from report.gather import CANDIDATES_FILE
@@ -34,25 +33,15 @@ def input_files(ws: Workspace) -> list[Path]:
 def fingerprint(ws: Workspace, params: Any) -> str:
     """A hash of the options (``force`` aside) and of each input's name, size and mtime."""
     settings = {k: v for k, v in to_dict(params).items() if k != "force"}
-    stats: list[Any] = []
-    for path in input_files(ws):
-        try:
-            st = path.stat()
-            stats.append([str(path.relative_to(ws.root)), st.st_size, st.st_mtime_ns])
-        except OSError:
-            stats.append([str(path.relative_to(ws.root)), None])
-    blob = json.dumps([REPORT_VERSION, settings, stats], sort_keys=True, default=str)
-    return hashlib.sha256(blob.encode()).hexdigest()[:20]
+    stats = freshness.file_stats(input_files(ws), ws.root)
+    return freshness.fingerprint([REPORT_VERSION, settings, stats], length=20)
 
 
-def is_up_to_date(reports: Path, digest: str) -> bool:
-    """The report in ``reports`` was made from exactly these inputs and options."""
-    try:
-        stamp = json.loads((reports / STAMP_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return (
-        isinstance(stamp, dict)
-        and stamp.get("fingerprint") == digest
-        and (reports / "index.html").exists()
-    )
+def stamp(ws: Workspace) -> freshness.Stamp:
+    """Where the report records what it was made from."""
+    return freshness.Stamp(ws.reports / STAMP_FILE, (ws.report_page,))
+
+
+def is_up_to_date(ws: Workspace, digest: str) -> bool:
+    """The report in ``reports/`` was made from exactly these inputs and options."""
+    return stamp(ws).is_fresh(digest)
