@@ -85,6 +85,51 @@ PAIRS_SCHEMA = pa.schema(
     ]
 )
 
+# Every candidate pair of the mine stage's last search (pairs/candidates.parquet):
+# CLIP similarity at least the search radius, DINOv2 similarity exact. The mine stage
+# reuses it as its search cache (file metadata: the cache key); the report draws it.
+CANDIDATES_SCHEMA = pa.schema(
+    [
+        pa.field("tile_a", pa.string(), nullable=False),
+        pa.field("tile_b", pa.string(), nullable=False),
+        pa.field("clip_sim", pa.float32()),
+        pa.field("dino_sim", pa.float32()),
+    ]
+)
+
+# ---------------------------------------------------------------- exported pairs
+# annotation/label_studio/tasks.json, the Label Studio task list the export writes:
+# a JSON list of tasks whose ``data`` holds at least these keys. The mine stage keeps
+# (pins) every pair listed there.
+EXPORTED_PAIR_KEYS = ("pair_id", "tile_a", "tile_b")
+
+
+def read_exported_pairs(path: Path) -> dict[str, tuple[str, str]]:
+    """Pair id -> ``(tile_a, tile_b)`` of every pair exported for annotation, in export
+    order (``{}`` when nothing was exported; a tile id the task lacks is ``""``).
+
+    Raises :class:`~blindpairs.errors.InputError` naming the file when it is not a JSON
+    list of tasks.
+    """
+    from blindpairs.errors import InputError
+
+    if not path.exists():
+        return {}
+    try:
+        tasks = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(str(path), f"not readable JSON ({exc})") from None
+    if not isinstance(tasks, list):
+        raise InputError(str(path), "expected a JSON list of Label Studio tasks")
+    out: dict[str, tuple[str, str]] = {}
+    for task in tasks:
+        data = task.get("data") if isinstance(task, dict) else None
+        if not isinstance(data, dict) or not data.get("pair_id"):
+            continue
+        out[str(data["pair_id"])] = (str(data.get("tile_a") or ""), str(data.get("tile_b") or ""))
+    return out
+
+
 # ---------------------------------------------------------------- benchmark
 BENCHMARK_COLUMNS = (
     "index",

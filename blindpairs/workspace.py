@@ -68,6 +68,12 @@ class Workspace:
         return self.pairs_dir / "yield.json"
 
     @property
+    def mine_state(self) -> Path:
+        """The mine stage's freshness stamp (``blindpairs.freshness``), written by every
+        complete run."""
+        return self.pairs_dir / "_state.json"
+
+    @property
     def candidates(self) -> Path:
         """Every candidate pair of the last search (``schemas.CANDIDATES_SCHEMA``); the mine
         stage's cache, and what the report's similarity scatter draws."""
@@ -112,9 +118,10 @@ class Workspace:
     def responses(self, run: str) -> Path:
         return self.evaluation_run(run) / "responses.jsonl"
 
-    def scored_runs(self) -> list[Path]:
-        """Every ``<run>/scores.json`` written so far."""
-        return sorted(self.evaluation.glob("*/scores.json"))
+    def scored_runs(self) -> list[str]:
+        """The name of every run with a ``scores.json`` so far (safe names only)."""
+        found = (p.parent.name for p in self.evaluation.glob("*/scores.json"))
+        return sorted(name for name in found if names.is_component(name))
 
     @property
     def leaderboard(self) -> Path:

@@ -119,7 +119,7 @@ def _cached(
 def _cache_table(c: Candidates, ids: np.ndarray) -> pa.Table:
     return pa.table(
         {"tile_a": ids[c.a], "tile_b": ids[c.b], "clip_sim": c.clip, "dino_sim": c.dino},
-        schema=store.CACHE_SCHEMA,
+        schema=schemas.CANDIDATES_SCHEMA,
     )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
 from pathlib import Path
@@ -17,14 +16,9 @@ from blindpairs.workspace import Workspace
 
 log = logging.getLogger(__name__)
 
-CACHE_SCHEMA = pa.schema(
-    [
-        pa.field("tile_a", pa.string(), nullable=False),
-        pa.field("tile_b", pa.string(), nullable=False),
-        pa.field("clip_sim", pa.float32()),
-        pa.field("dino_sim", pa.float32()),
-    ]
-)
+# The candidate cache is the public candidates file (ws.candidates, schemas.CANDIDATES_SCHEMA),
+# named this way before it was public.
+LEGACY_CANDIDATES = "_candidates.parquet"
 # each searched tile with fingerprints of the two vectors it was searched with
 SEARCHED_SCHEMA = pa.schema(
     [
@@ -35,24 +29,16 @@ SEARCHED_SCHEMA = pa.schema(
 )
 
 
-def candidates_path(ws: Workspace) -> Path:
-    return ws.pairs_dir / "_candidates.parquet"
-
-
 def searched_path(ws: Workspace) -> Path:
     return ws.pairs_dir / "_searched.parquet"
 
 
 def state_path(ws: Workspace) -> Path:
-    return ws.pairs_dir / "_state.json"
+    return ws.mine_state
 
 
 def left_out_path(ws: Workspace) -> Path:
     return ws.pairs_dir / "left_out.json"
-
-
-def tasks_path(ws: Workspace) -> Path:
-    return ws.label_studio / "tasks.json"
 
 
 def write_parquet(path: Path, table: pa.Table) -> None:
@@ -115,27 +101,15 @@ def read_previous(ws: Workspace) -> tuple[pa.Table | None, dict[str, Any]]:
 
 def read_pinned(ws: Workspace) -> dict[str, tuple[str, str]]:
     """Pair ids exported for annotation (Label Studio tasks.json) -> their two tile ids."""
-    path = tasks_path(ws)
-    if not path.exists():
-        return {}
-    try:
-        tasks = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise InputError(str(path), f"not readable JSON ({exc})") from None
-    if not isinstance(tasks, list):
-        raise InputError(str(path), "expected a JSON list of Label Studio tasks")
-    out: dict[str, tuple[str, str]] = {}
-    for task in tasks:
-        data = task.get("data", {}) if isinstance(task, dict) else {}
-        pid = data.get("pair_id")
-        if pid:
-            out[str(pid)] = (str(data.get("tile_a", "")), str(data.get("tile_b", "")))
-    return out
+    return schemas.read_exported_pairs(ws.tasks)
 
 
 def read_cache(ws: Workspace, key: dict[str, Any]) -> tuple[pa.Table, pa.Table] | None:
     """Cached candidates and the searched tiles (with vector hashes), if made with ``key``."""
-    cpath, spath = candidates_path(ws), searched_path(ws)
+    cpath, spath = ws.candidates, searched_path(ws)
+    legacy = ws.pairs_dir / LEGACY_CANDIDATES
+    if legacy.is_file() and not cpath.exists():  # the name before the file became public
+        legacy.replace(cpath)
     if not (cpath.exists() and spath.exists()):
         return None
     try:
@@ -158,6 +132,6 @@ def write_cache(ws: Workspace, key: dict[str, Any], cands: pa.Table, searched: p
     """
     token = uuid.uuid4().hex
     meta = {"key": key, "token": token}
-    write_parquet(candidates_path(ws), cands.cast(schemas.with_metadata(CACHE_SCHEMA, meta)))
+    write_parquet(ws.candidates, cands.cast(schemas.with_metadata(schemas.CANDIDATES_SCHEMA, meta)))
     searched = searched.sort_by("tile_id").select(SEARCHED_SCHEMA.names)
     write_parquet(searched_path(ws), searched.cast(schemas.with_metadata(SEARCHED_SCHEMA, meta)))

@@ -8,7 +8,6 @@ from typing import Any
 from blindpairs import freshness
 from blindpairs.config import to_dict
 from blindpairs.workspace import Workspace
-from report.gather import CANDIDATES_FILE
 
 # Bump when the page changes, so an upgrade re-renders old reports.
 REPORT_VERSION = 1
@@ -21,12 +20,12 @@ def input_files(ws: Workspace) -> list[Path]:
         *ws.tile_parts(),
         ws.pairs,
         ws.pair_yield,
-        ws.pairs_dir / CANDIDATES_FILE,
+        ws.candidates,
         ws.benchmark_file,
         ws.leaderboard,
     ]
-    for scores in ws.scored_runs():
-        files += [scores, scores.parent / "responses.jsonl"]
+    for run in ws.scored_runs():
+        files += [ws.scores(run), ws.responses(run)]
     return files
 
 

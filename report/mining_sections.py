@@ -88,7 +88,7 @@ def scatter(inp: ReportInputs) -> str:
     tau_clip, tau_dino = pairs.taus
     if sims.source == "candidates":
         what = (
-            "candidate pairs the mine stage kept (pairs/_candidates.parquet: every pair its "
+            "candidate pairs the mine stage kept (pairs/candidates.parquet: every pair its "
             "CLIP search found, before the same-place exclusion and the per-tile cap)"
         )
     else:

@@ -17,6 +17,7 @@ from PIL import Image
 from blindpairs import schemas
 from blindpairs.cli import main
 from blindpairs.schemas import BENCHMARK_COLUMNS
+from blindpairs.workspace import Workspace
 
 XSS = "<script>alert(1)</script>"
 MODEL_XSS = '<img src=x onerror="alert(2)">'
@@ -138,7 +139,7 @@ def write_candidates(ws: Path) -> None:
             "dino_sim": pa.array(dino, pa.float32()),
         }
     )
-    pq.write_table(table, ws / "pairs" / "_candidates.parquet")
+    pq.write_table(table, Workspace(ws).candidates)
 
 
 def bench_rows() -> list[dict[str, Any]]:
