@@ -124,9 +124,10 @@ def read_exported_pairs(path: Path) -> dict[str, tuple[str, str]]:
     out: dict[str, tuple[str, str]] = {}
     for task in tasks:
         data = task.get("data") if isinstance(task, dict) else None
-        if not isinstance(data, dict) or not data.get("pair_id"):
+        if not isinstance(data, dict) or not data.get(EXPORTED_PAIR_KEYS[0]):
             continue
-        out[str(data["pair_id"])] = (str(data.get("tile_a") or ""), str(data.get("tile_b") or ""))
+        pid, a, b = (data.get(k) for k in EXPORTED_PAIR_KEYS)
+        out[str(pid)] = (str(a or ""), str(b or ""))
     return out
 
 
