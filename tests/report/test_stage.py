@@ -14,7 +14,7 @@ from blindpairs.cli import main
 from blindpairs.workspace import Workspace
 from report.params import ReportParams
 from report.stage import run_report
-from tests.report.conftest import (
+from tests.report.workspace_files import (
     MODEL_XSS,
     XSS,
     tile_id,
