@@ -9,6 +9,10 @@ from blindpairs import names
 
 # Where ``embed --replace`` sets the parts it replaces aside (inside an encoder folder).
 REPLACED = "_replaced"
+# The published benchmark's main file and its provenance, inside any benchmark folder
+# (the workspace's, or one given to ``evaluate --benchmark``).
+BENCHMARK_FILE = "benchmark.parquet"
+PROVENANCE_FILE = "provenance.json"
 
 
 def safe_name(text: str) -> str:
@@ -97,11 +101,11 @@ class Workspace:
     @property
     def benchmark_file(self) -> Path:
         """The published benchmark (``schemas.BENCHMARK_SCHEMA``)."""
-        return self.benchmark / "benchmark.parquet"
+        return self.benchmark / BENCHMARK_FILE
 
     @property
     def provenance(self) -> Path:
-        return self.benchmark / "provenance.json"
+        return self.benchmark / PROVENANCE_FILE
 
     # evaluate
     @property
