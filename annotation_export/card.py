@@ -50,10 +50,8 @@ def _table(header: tuple[str, ...], rows: list[tuple[Any, ...]]) -> list[str]:
     return lines
 
 
-def dataset_card(rows: list[dict[str, Any]], info: dict[str, Any]) -> str:
-    """Markdown card; every value that came from data is escaped."""
+def _intro(rows: list[dict[str, Any]], info: dict[str, Any]) -> list[str]:
     pairs = len(rows) // 2
-    counts = Counter(r["category"] for r in rows[::2])
     lines = [_front_matter(info["license"], pairs), "# blindpairs benchmark", ""]
     if info.get("random_weights"):
         lines += [
@@ -61,37 +59,46 @@ def dataset_card(rows: list[dict[str, Any]], info: dict[str, Any]) -> str:
             "It is test data, not a benchmark.",
             "",
         ]
-    lines += [
+    return lines + [
         f"{pairs} CLIP-blind pairs ({len(rows)} questions) of satellite image tiles that a CLIP "
         "encoder sees as nearly the same while DINOv2 tells them apart (RSMMVP, arXiv "
         "2503.15816; MMVP, arXiv 2401.06209). Rows `2k-1` and `2k` are pair `k`; a model "
         "scores a pair only when it answers both right.",
         "",
-        "## Files",
-        "",
-        "- `benchmark.parquet`: index, pair_id, image (a `datasets` Image: PNG bytes), "
-        "question, option_a, option_b, answer (a/b), category, tile_id, and MMVP's own "
-        "columns Index, Question, Options, Correct Answer",
-        "- `Questions.csv`, `images/<Index>.png` and `MMVP Images/<Index>.jpg` (the same PNG "
-        "data under MMVP's file names): MMVP layout",
-        "- `benchmark.tsv`: VLMEvalKit layout (base64 image, A, B, answer A/B)",
-        "- `lmms_eval/`: an lmms-eval task (`--include_path lmms_eval --tasks blindpairs_mmvp`)",
-        "- `vlmevalkit/`: how to run `benchmark.tsv` in VLMEvalKit (custom MCQ dataset)",
-        "- `provenance.json`: annotators, annotation ids and errata of every pair",
-        "",
-        "## Pairs per visual pattern",
-        "",
     ]
+
+
+FILES = [
+    "## Files",
+    "",
+    "- `benchmark.parquet`: index, pair_id, image (a `datasets` Image: PNG bytes), "
+    "question, option_a, option_b, answer (a/b), category, tile_id, and MMVP's own "
+    "columns Index, Question, Options, Correct Answer",
+    "- `Questions.csv`, `images/<Index>.png` and `MMVP Images/<Index>.jpg` (the same PNG "
+    "data under MMVP's file names): MMVP layout",
+    "- `benchmark.tsv`: VLMEvalKit layout (base64 image, A, B, answer A/B)",
+    "- `lmms_eval/`: an lmms-eval task (`--include_path lmms_eval --tasks blindpairs_mmvp`)",
+    "- `vlmevalkit/`: how to run `benchmark.tsv` in VLMEvalKit (custom MCQ dataset)",
+    "- `provenance.json`: annotators, annotation ids and errata of every pair",
+    "",
+]
+
+
+def _patterns(rows: list[dict[str, Any]]) -> list[str]:
+    counts = Counter(r["category"] for r in rows[::2])
     names = {c.id: c.name for c in CATEGORIES}
     order = [c.id for c in CATEGORIES] + sorted(set(counts) - set(names))
-    lines += _table(
+    return ["## Pairs per visual pattern", ""] + _table(
         ("category", "pattern", "pairs"),
         [(c, names.get(c, ""), counts[c]) for c in order if counts.get(c)],
     )
-    lines += ["", "## Mining", "", "Encoders and thresholds of the published pairs:", ""]
+
+
+def _mining(info: dict[str, Any]) -> list[str]:
+    lines = ["", "## Mining", "", "Encoders and thresholds of the published pairs:", ""]
     lines += _table(MINING_HEADER, [_mining_row(m) for m in info.get("mining", [])])
     lines += [""]
-    lines += _table(
+    return lines + _table(
         ("field", "value"),
         [
             ("random weights (any pair)", bool(info.get("random_weights"))),
@@ -99,8 +106,10 @@ def dataset_card(rows: list[dict[str, Any]], info: dict[str, Any]) -> str:
             ("errata applied", info.get("errata_applied", 0)),
         ],
     )
-    lines += ["", "## Examples", ""]
-    lines += _table(
+
+
+def _examples(rows: list[dict[str, Any]]) -> list[str]:
+    return ["", "## Examples", ""] + _table(
         ("index", "category", "question", "options", "answers"),
         [
             (a["index"], a["category"], a["question"], f"(a) {a['option_a']} (b) {a['option_b']}",
@@ -108,9 +117,10 @@ def dataset_card(rows: list[dict[str, Any]], info: dict[str, Any]) -> str:
             for a, b in zip(rows[:EXAMPLES * 2:2], rows[1:EXAMPLES * 2:2], strict=True)
         ],
     )  # fmt: skip
-    lines += ["", "## Source scenes", ""]
-    lines += _table(("scene", "uri", "tiles"), info.get("scenes", []))
-    lines += [
+
+
+def _licence_and_load(info: dict[str, Any]) -> list[str]:
+    return [
         "",
         "## Licence",
         "",
@@ -126,4 +136,12 @@ def dataset_card(rows: list[dict[str, Any]], info: dict[str, Any]) -> str:
         "```",
         "",
     ]
+
+
+def dataset_card(rows: list[dict[str, Any]], info: dict[str, Any]) -> str:
+    """Markdown card; every value that came from data is escaped."""
+    lines = _intro(rows, info) + FILES + _patterns(rows) + _mining(info) + _examples(rows)
+    lines += ["", "## Source scenes", ""]
+    lines += _table(("scene", "uri", "tiles"), info.get("scenes", []))
+    lines += _licence_and_load(info)
     return "\n".join(lines)

@@ -85,8 +85,3 @@ for _c in CATEGORIES:
 def find_category(value: str) -> Category | None:
     """The category whose id or display name is ``value`` (case-insensitive), or None."""
     return _BY_KEY.get(str(value).strip().casefold())
-
-
-def category_ids() -> tuple[str, ...]:
-    """The ids of every category, in list order."""
-    return tuple(c.id for c in CATEGORIES)

@@ -45,7 +45,7 @@ def run_export(args: argparse.Namespace) -> int:
     print(
         f"export: {len(summary.added)} pair(s) added, {summary.already} skipped as already "
         f"exported, {len(summary.failed)} failed; {summary.total_tasks} task(s) in "
-        f"{ws.label_studio / 'tasks.json'}; {max(summary.remaining, 0)} more pair(s) not "
+        f"{ws.tasks}; {max(summary.remaining, 0)} more pair(s) not "
         "exported (budget)"
     )
     _show("failed", [{"pair_id": k, "reason": v} for k, v in summary.failed.items()])

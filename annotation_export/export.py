@@ -32,7 +32,7 @@ class ExportSummary:
 
 
 def tasks_path(ws: Workspace) -> Path:
-    return ws.label_studio / "tasks.json"
+    return ws.tasks
 
 
 def meta_path(ws: Workspace) -> Path:

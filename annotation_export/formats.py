@@ -27,6 +27,7 @@ from blindpairs.schemas import (
     MMVP_COLUMNS,
     hf_features,
 )
+from blindpairs.workspace import BENCHMARK_FILE
 
 Row = dict[str, Any]  # one benchmark item, keys = BENCHMARK_COLUMNS
 
@@ -59,7 +60,7 @@ def write_parquet(folder: Path, rows: list[Row], meta: dict[str, Any]) -> list[P
             HF_KEY: json.dumps(hf_features(BENCHMARK_SCHEMA)).encode(),
         }
     )
-    path = folder / "benchmark.parquet"
+    path = folder / BENCHMARK_FILE
     pq.write_table(pa.table(parquet_columns(rows), schema=schema), path)
     return [path]
 

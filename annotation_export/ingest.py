@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,6 @@ from annotation_export.inputs import read_tile_rows
 from annotation_export.params import IngestParams
 from annotation_export.policy import POLICIES, Decision
 from annotation_export.publish import (
-    PROVENANCE,
     assign_numbers,
     clean_stale,
     previous_numbers,
@@ -27,7 +25,7 @@ from annotation_export.publish import (
 from annotation_export.report import IngestReport, verdict_entry
 from annotation_export.tasks import read_tasks
 from annotation_export.validation import Item, validate
-from blindpairs import atomic, lock
+from blindpairs import atomic, freshness, lock
 from blindpairs.config import to_dict
 from blindpairs.errors import ConfigError, InputError, WorkspaceError
 from blindpairs.schemas import read_metadata
@@ -89,19 +87,10 @@ def errata_for(ws: Workspace, params: IngestParams) -> Errata | None:
     return load_errata(path) if path.is_file() else None
 
 
-def _fingerprint(*parts: bytes) -> str:
-    h = hashlib.sha256()
-    for p in parts:
-        h.update(hashlib.sha256(p).digest())
-    return h.hexdigest()
-
-
 def _up_to_date(ws: Workspace, fingerprint: str) -> bool:
-    try:
-        prov = json.loads((ws.benchmark / PROVENANCE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return prov.get("inputs") == fingerprint and (ws.benchmark / "benchmark.parquet").is_file()
+    """The published benchmark was made from exactly these inputs (its provenance says so)."""
+    stamp = freshness.Stamp(ws.provenance, (ws.benchmark_file,), key="inputs")
+    return stamp.is_fresh(fingerprint)
 
 
 def _group(
@@ -224,6 +213,78 @@ def _scenes(ws: Workspace, rows: list[dict]) -> list[tuple[str, str, int]]:
     return [(s, u, n) for (s, u), n in sorted(counts.items())]
 
 
+def _inputs_fingerprint(
+    ws: Workspace, params: IngestParams, raw: bytes, errata: Errata | None
+) -> str:
+    """What decides the published benchmark: the annotations, the tasks, options and errata."""
+    return freshness.content_digest(
+        raw,
+        tasks_path(ws).read_bytes(),
+        json.dumps(
+            [_fingerprinted(params), FORMAT_VERSION, errata.sha256 if errata else ""]
+        ).encode(),
+    )
+
+
+def _errata_problems(
+    errata: Errata | None, exported_tasks: list[dict], report: IngestReport
+) -> None:
+    """Record unusable errata entries and errata for pairs never exported."""
+    if not errata:
+        return
+    for ref, reason in errata.problems:
+        report.left_out("bad_tasks", "", reason, errata=ref)
+    for pid in sorted(set(errata.entries) - {t["data"]["pair_id"] for t in exported_tasks}):
+        report.left_out("bad_tasks", pid, "erratum for an unknown pair id", errata=errata.source)
+
+
+@dataclass(frozen=True)
+class Exported:
+    """The exported pairs in export order, their trusted task data, and their annotated tasks."""
+
+    order: list[str]
+    data: dict[str, dict]
+    tasks: dict[str, list[Task]]
+
+
+def _accept(
+    ws: Workspace,
+    params: IngestParams,
+    errata: Errata | None,
+    exported: Exported,
+    report: IngestReport,
+) -> dict[str, tuple[Item, dict]]:
+    """The pairs whose annotations pass validation, the policy, the errata and the URL
+    check, in export order, each with its provenance."""
+    policy = POLICIES[params.policy]
+    accepted: dict[str, tuple[Item, dict]] = {}
+    for pid in exported.order:
+        if pid not in exported.tasks:
+            continue
+        verdicts = [validate(a) for task in exported.tasks[pid] for a in task.annotations]
+        decision = policy(verdicts, params.min_annotations)
+        _record(report, pid, decision)
+        if decision.status != "valid" or decision.chosen is None or decision.chosen.item is None:
+            continue
+        item, erratum = _apply_errata(pid, decision.chosen.item, errata, report)
+        if item is None:
+            continue
+        if not _urls_match(ws, exported.tasks[pid], exported.data[pid], report):
+            continue
+        chosen = decision.chosen.annotation
+        prov = {
+            "task_id": chosen.task_id,
+            "annotation_id": chosen.annotation_id,
+            "annotator": chosen.annotator,
+            "updated_at": chosen.updated_at or chosen.created_at,
+            "annotations": [verdict_entry(v) for v in decision.considered],
+            "as_annotated": asdict(decision.chosen.item),
+            "errata": erratum,
+        }
+        accepted[pid] = (item, prov)
+    return accepted
+
+
 @lock.locked("ingest")
 def ingest_workspace(ws: Workspace, params: IngestParams, source: Path) -> IngestReport:
     """Validate the annotations in ``source`` and publish ``<workspace>/benchmark/``."""
@@ -238,13 +299,7 @@ def ingest_workspace(ws: Workspace, params: IngestParams, source: Path) -> Inges
         raw = source.read_bytes()
     except OSError as exc:
         raise InputError(str(source), f"cannot read annotations: {exc.strerror}") from None
-    fingerprint = _fingerprint(
-        raw,
-        tasks_path(ws).read_bytes(),
-        json.dumps(
-            [_fingerprinted(params), FORMAT_VERSION, errata.sha256 if errata else ""]
-        ).encode(),
-    )
+    fingerprint = _inputs_fingerprint(ws, params, raw, errata)
     report = IngestReport(source=str(source), policy=params.policy)
     if not params.force and _up_to_date(ws, fingerprint):
         report.up_to_date = True
@@ -252,41 +307,11 @@ def ingest_workspace(ws: Workspace, params: IngestParams, source: Path) -> Inges
     tasks, problems = load_export(source)
     for ref, reason in problems:
         report.left_out("bad_tasks", "", reason, task=ref)
-    if errata:
-        for ref, reason in errata.problems:
-            report.left_out("bad_tasks", "", reason, errata=ref)
-        for pid in sorted(set(errata.entries) - {t["data"]["pair_id"] for t in exported_tasks}):
-            report.left_out(
-                "bad_tasks", pid, "erratum for an unknown pair id", errata=errata.source
-            )
+    _errata_problems(errata, exported_tasks, report)
     exported = {t["data"]["pair_id"]: t["data"] for t in exported_tasks}
     by_pair = _group(tasks, exported, report)
-    policy = POLICIES[params.policy]
-    accepted: dict[str, tuple[Item, dict]] = {}
-    for pid in (t["data"]["pair_id"] for t in exported_tasks):  # export order = best first
-        if pid not in by_pair:
-            continue
-        verdicts = [validate(a) for task in by_pair[pid] for a in task.annotations]
-        decision = policy(verdicts, params.min_annotations)
-        _record(report, pid, decision)
-        if decision.status != "valid" or decision.chosen is None or decision.chosen.item is None:
-            continue
-        item, erratum = _apply_errata(pid, decision.chosen.item, errata, report)
-        if item is None:
-            continue
-        if not _urls_match(ws, by_pair[pid], exported[pid], report):
-            continue
-        chosen = decision.chosen.annotation
-        prov = {
-            "task_id": chosen.task_id,
-            "annotation_id": chosen.annotation_id,
-            "annotator": chosen.annotator,
-            "updated_at": chosen.updated_at or chosen.created_at,
-            "annotations": [verdict_entry(v) for v in decision.considered],
-            "as_annotated": asdict(decision.chosen.item),
-            "errata": erratum,
-        }
-        accepted[pid] = (item, prov)
+    order = [t["data"]["pair_id"] for t in exported_tasks]  # export order = best first
+    accepted = _accept(ws, params, errata, Exported(order, exported, by_pair), report)
     images = _pair_images(ws, accepted, exported, report)
     numbers = assign_numbers(previous_numbers(ws.benchmark), list(accepted))
     rows: list[dict] = []

@@ -17,8 +17,6 @@ ANSWER_B = "answer_b"
 ACCEPT = "usable"
 REJECT = "reject"
 REJECT_HINT = "Why is the pair unusable (not really different, cloud, blank...)?"
-# Task data keys the config shows.
-DATA_KEYS = ("pair_id", "image_a", "image_b", "info")
 
 
 def _choice(category: Category) -> str:

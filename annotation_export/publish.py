@@ -14,9 +14,9 @@ import pyarrow.parquet as pq
 from annotation_export.card import dataset_card
 from annotation_export.formats import FORMATS, Row
 from annotation_export.tool_configs import write_lmms_eval, write_vlmevalkit
-from blindpairs.workspace import Workspace
+from blindpairs.workspace import BENCHMARK_FILE, PROVENANCE_FILE, Workspace
 
-PROVENANCE = "provenance.json"
+PROVENANCE = PROVENANCE_FILE
 
 
 def previous_numbers(folder: Path) -> dict[str, int]:
@@ -27,7 +27,7 @@ def previous_numbers(folder: Path) -> dict[str, int]:
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         pass
     try:
-        table = pq.read_table(folder / "benchmark.parquet", columns=["index", "pair_id"])
+        table = pq.read_table(folder / BENCHMARK_FILE, columns=["index", "pair_id"])
     except Exception:  # noqa: BLE001 - no or unreadable earlier benchmark: start afresh
         return {}
     return {p: (i + 1) // 2 for i, p in zip(*table.to_pydict().values(), strict=True)}

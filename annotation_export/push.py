@@ -80,7 +80,7 @@ def _ensure_storage(client: Any, project_id: int, images: Path) -> bool:
 
 def push_tasks(ws: Workspace, url: str, title: str, token_env: str) -> PushSummary:
     """Push ``tasks.json`` to the server at ``url``; tasks already there are not added again."""
-    tasks = read_tasks(ws.label_studio / "tasks.json")
+    tasks = read_tasks(ws.tasks)
     state = _read_state(ws)
     known_id = state.get("project_id") if state.get("url") == url else None
     client = connect(url, token_env)

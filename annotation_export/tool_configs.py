@@ -20,6 +20,8 @@ from pathlib import Path
 
 import yaml
 
+from blindpairs.workspace import BENCHMARK_FILE
+
 LMMS_DIR = "lmms_eval"
 LMMS_TASK = "blindpairs_mmvp"
 LMMS_UTILS = "blindpairs_mmvp_utils"
@@ -134,7 +136,7 @@ def write_lmms_eval(folder: Path, target: Path) -> list[Path]:
     """
     out = folder / LMMS_DIR
     out.mkdir(parents=True, exist_ok=True)
-    task = lmms_eval_task(target / "benchmark.parquet")
+    task = lmms_eval_task(target / BENCHMARK_FILE)
     text = yaml.safe_dump(task, sort_keys=False, width=10_000, allow_unicode=True)
     tagged = "\n".join(
         line.replace("'!function ", "!function ").rstrip("'") if "'!function " in line else line

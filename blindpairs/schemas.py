@@ -85,6 +85,52 @@ PAIRS_SCHEMA = pa.schema(
     ]
 )
 
+# Every candidate pair of the mine stage's last search (pairs/candidates.parquet):
+# CLIP similarity at least the search radius, DINOv2 similarity exact. The mine stage
+# reuses it as its search cache (file metadata: the cache key); the report draws it.
+CANDIDATES_SCHEMA = pa.schema(
+    [
+        pa.field("tile_a", pa.string(), nullable=False),
+        pa.field("tile_b", pa.string(), nullable=False),
+        pa.field("clip_sim", pa.float32()),
+        pa.field("dino_sim", pa.float32()),
+    ]
+)
+
+# ---------------------------------------------------------------- exported pairs
+# annotation/label_studio/tasks.json, the Label Studio task list the export writes:
+# a JSON list of tasks whose ``data`` holds at least these keys. The mine stage keeps
+# (pins) every pair listed there.
+EXPORTED_PAIR_KEYS = ("pair_id", "tile_a", "tile_b")
+
+
+def read_exported_pairs(path: Path) -> dict[str, tuple[str, str]]:
+    """Pair id -> ``(tile_a, tile_b)`` of every pair exported for annotation, in export
+    order (``{}`` when nothing was exported; a tile id the task lacks is ``""``).
+
+    Raises :class:`~blindpairs.errors.InputError` naming the file when it is not a JSON
+    list of tasks.
+    """
+    from blindpairs.errors import InputError
+
+    if not path.exists():
+        return {}
+    try:
+        tasks = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(str(path), f"not readable JSON ({exc})") from None
+    if not isinstance(tasks, list):
+        raise InputError(str(path), "expected a JSON list of Label Studio tasks")
+    out: dict[str, tuple[str, str]] = {}
+    for task in tasks:
+        data = task.get("data") if isinstance(task, dict) else None
+        if not isinstance(data, dict) or not data.get(EXPORTED_PAIR_KEYS[0]):
+            continue
+        pid, a, b = (data.get(k) for k in EXPORTED_PAIR_KEYS)
+        out[str(pid)] = (str(a or ""), str(b or ""))
+    return out
+
+
 # ---------------------------------------------------------------- benchmark
 BENCHMARK_COLUMNS = (
     "index",
@@ -154,6 +200,79 @@ RESPONSE_COLUMNS = (
     "parsed",
     "correct",
 )
+
+
+# ---------------------------------------------------------------- leaderboard
+# evaluation/leaderboard.csv: one row per evaluated run, best first within each
+# (benchmark, limit) group. Column -> the type a cell is read back as; an empty cell
+# is None. Written by the evaluate stage, read by the report.
+LEADERBOARD_TYPES: dict[str, type] = {
+    "rank": int,
+    "run": str,
+    "model": str,
+    "pair_accuracy": float,
+    "pair_ci95_low": float,
+    "pair_ci95_high": float,
+    "question_accuracy": float,
+    "question_ci95_low": float,
+    "question_ci95_high": float,
+    "pair_accuracy_both_orders": float,
+    "pairs": int,
+    "questions": int,
+    "unparsed_rate": float,
+    "failed": int,
+    "prompt_version": str,
+    "scoring": str,
+    "parser_version": str,
+    "swap_options": bool,
+    "judge": str,
+    "judge_protocol": str,
+    "benchmark": str,
+    "limit": int,
+    "complete": bool,
+    "ranked": bool,
+    "random_weights": bool,
+    "benchmark_random_weights": bool,
+}
+LEADERBOARD_COLUMNS = tuple(LEADERBOARD_TYPES)
+_BOOL_CELLS = {"True": True, "False": False, "true": True, "false": False}
+
+
+def _leaderboard_cell(text: str, kind: type) -> Any:
+    if text == "":
+        return None
+    if kind is bool:
+        if text not in _BOOL_CELLS:
+            raise ValueError(f"{text!r} is not True or False")
+        return _BOOL_CELLS[text]
+    return kind(text)
+
+
+def read_leaderboard(path: Path) -> list[dict[str, Any]]:
+    """The rows of a ``leaderboard.csv``, typed by :data:`LEADERBOARD_TYPES`, in file order.
+
+    Raises :class:`~blindpairs.errors.InputError` naming the file for a missing column or
+    a cell of the wrong type.
+    """
+    import csv
+
+    from blindpairs.errors import InputError
+
+    with open(path, encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        missing = [c for c in ("run", "model") if c not in (reader.fieldnames or ())]
+        if missing:
+            raise InputError(str(path), f"not a leaderboard: no column(s) {', '.join(missing)}")
+        rows = []
+        for line, raw in enumerate(reader, start=2):
+            row: dict[str, Any] = {}
+            for name, kind in LEADERBOARD_TYPES.items():
+                try:
+                    row[name] = _leaderboard_cell(raw.get(name) or "", kind)
+                except ValueError as exc:
+                    raise InputError(str(path), f"line {line}, column {name}: {exc}") from None
+            rows.append(row)
+    return rows
 
 
 # ---------------------------------------------------------------- metadata helpers

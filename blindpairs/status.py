@@ -8,8 +8,6 @@ tiles (stale), never images or vectors, so it stays quick on any workspace size.
 from __future__ import annotations
 
 import argparse
-import csv
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +15,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from blindpairs.commands import Command
-from blindpairs.schemas import read_metadata
+from blindpairs.schemas import read_exported_pairs, read_leaderboard, read_metadata
 from blindpairs.workspace import REPLACED, Workspace
 
 
@@ -80,14 +78,14 @@ def _mine(ws: Workspace) -> StageState:
 
 
 def _export(ws: Workspace) -> StageState:
-    tasks = ws.label_studio / "tasks.json"
+    tasks = ws.tasks
     if not tasks.exists():
         return StageState("export", False, "no annotation tasks")
-    return StageState("export", True, f"{len(json.loads(tasks.read_text()))} tasks in {tasks}")
+    return StageState("export", True, f"{len(read_exported_pairs(tasks))} tasks in {tasks}")
 
 
 def _ingest(ws: Workspace) -> StageState:
-    path = ws.benchmark / "benchmark.parquet"
+    path = ws.benchmark_file
     if not path.exists():
         return StageState("ingest", False, "no published benchmark")
     rows = pq.read_metadata(path).num_rows
@@ -95,16 +93,15 @@ def _ingest(ws: Workspace) -> StageState:
 
 
 def _evaluate(ws: Workspace) -> StageState:
-    board = ws.evaluation / "leaderboard.csv"
+    board = ws.leaderboard
     if not board.exists():
         return StageState("evaluate", False, "no model evaluated")
-    with board.open(newline="", encoding="utf-8") as fh:
-        runs = list(csv.DictReader(fh))
+    runs = read_leaderboard(board)
     return StageState("evaluate", True, f"{len(runs)} run(s) in {board}")
 
 
 def _report(ws: Workspace) -> StageState:
-    page = ws.reports / "index.html"
+    page = ws.report_page
     return StageState("report", page.exists(), str(page) if page.exists() else "no report")
 
 
@@ -144,7 +141,7 @@ def stale_reasons(ws: Workspace) -> dict[str, str]:
         missing = len(tiles - _ids(eparts, "tile_id")) if eparts else 0
         if missing:
             out["embed"] = f"{missing} of {len(tiles)} tiles have no {folder.name} embedding"
-    marker = ws.pairs.parent / "_state.json"  # written by every complete mine run
+    marker = ws.mine_state
     if ws.pairs.exists():
         gone = len(_ids([ws.pairs], "tile_a", "tile_b") - tiles)
         if gone:
@@ -153,10 +150,9 @@ def stale_reasons(ws: Workspace) -> dict[str, str]:
             parts + [p for e in embedded for p in e]
         ):
             out["mine"] = "tiles or embeddings changed after the last mine run"
-    tasks = ws.label_studio / "tasks.json"
-    if tasks.exists():
-        data = [t.get("data", {}) for t in json.loads(tasks.read_text(encoding="utf-8"))]
-        gone = len({d.get(k) for d in data for k in ("tile_a", "tile_b")} - tiles - {None})
+    if ws.tasks.exists():
+        exported = read_exported_pairs(ws.tasks).values()
+        gone = len({t for pair in exported for t in pair} - tiles - {""})
         if gone:
             out["export"] = f"tasks show {gone} tiles no longer in tiles/"
     for up, down in (("embed", "mine"), ("mine", "export")):

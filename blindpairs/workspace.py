@@ -9,6 +9,10 @@ from blindpairs import names
 
 # Where ``embed --replace`` sets the parts it replaces aside (inside an encoder folder).
 REPLACED = "_replaced"
+# The published benchmark's main file and its provenance, inside any benchmark folder
+# (the workspace's, or one given to ``evaluate --benchmark``).
+BENCHMARK_FILE = "benchmark.parquet"
+PROVENANCE_FILE = "provenance.json"
 
 
 def safe_name(text: str) -> str:
@@ -67,15 +71,43 @@ class Workspace:
     def pair_yield(self) -> Path:
         return self.pairs_dir / "yield.json"
 
-    # annotation, benchmark, evaluation, report
+    @property
+    def mine_state(self) -> Path:
+        """The mine stage's freshness stamp (``blindpairs.freshness``), written by every
+        complete run."""
+        return self.pairs_dir / "_state.json"
+
+    @property
+    def candidates(self) -> Path:
+        """Every candidate pair of the last search (``schemas.CANDIDATES_SCHEMA``); the mine
+        stage's cache, and what the report's similarity scatter draws."""
+        return self.pairs_dir / "candidates.parquet"
+
+    # annotation: export and ingest
     @property
     def label_studio(self) -> Path:
         return self.root / "annotation" / "label_studio"
 
     @property
+    def tasks(self) -> Path:
+        """The exported Label Studio tasks: the pairs pinned for annotation
+        (read with ``schemas.read_exported_pairs``)."""
+        return self.label_studio / "tasks.json"
+
+    @property
     def benchmark(self) -> Path:
         return self.root / "benchmark"
 
+    @property
+    def benchmark_file(self) -> Path:
+        """The published benchmark (``schemas.BENCHMARK_SCHEMA``)."""
+        return self.benchmark / BENCHMARK_FILE
+
+    @property
+    def provenance(self) -> Path:
+        return self.benchmark / PROVENANCE_FILE
+
+    # evaluate
     @property
     def evaluation(self) -> Path:
         return self.root / "evaluation"
@@ -84,6 +116,31 @@ class Workspace:
         """The folder of one evaluation run; ConfigError for a name that is not safe."""
         return names.child(self.evaluation, run, "run name")
 
+    def scores(self, run: str) -> Path:
+        return self.evaluation_run(run) / "scores.json"
+
+    def responses(self, run: str) -> Path:
+        return self.evaluation_run(run) / "responses.jsonl"
+
+    def scored_runs(self) -> list[str]:
+        """The name of every run with a ``scores.json`` so far (safe names only)."""
+        found = (p.parent.name for p in self.evaluation.glob("*/scores.json"))
+        return sorted(name for name in found if names.is_component(name))
+
+    @property
+    def leaderboard(self) -> Path:
+        """``schemas.LEADERBOARD_TYPES`` columns, one row per run."""
+        return self.evaluation / "leaderboard.csv"
+
+    @property
+    def leaderboard_md(self) -> Path:
+        return self.evaluation / "leaderboard.md"
+
+    # report
     @property
     def reports(self) -> Path:
         return self.root / "reports"
+
+    @property
+    def report_page(self) -> Path:
+        return self.reports / "index.html"

@@ -9,15 +9,13 @@ run, and its ``signature`` lets a re-run with nothing new skip).
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import logging
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from blindpairs import atomic, lock
+from blindpairs import atomic, freshness, lock
 from blindpairs.config import to_dict
 from blindpairs.workspace import Workspace
 from evaluation.backends import create_backend, source_digest
@@ -74,23 +72,36 @@ class Asked:
     key: str
 
 
+@dataclass(frozen=True)
+class Grading:
+    """How a run's replies are read: the prompt template, the answer-parsing profile and
+    the optional judge with its mode (``all`` or ``unparsed``)."""
+
+    template: PromptTemplate
+    profile: Profile
+    judge: Judge | None
+    mode: str
+
+    @classmethod
+    def of(cls, params: EvaluateParams) -> Grading:
+        judge = Judge(params.judge, params) if params.judge else None
+        template, profile = get_template(params.prompt), get_profile(params.scoring)
+        return cls(template, profile, judge, judge_mode(judge, params))
+
+
 def signature(model_id: str, params: EvaluateParams, bench: LoadedBenchmark) -> str:
     """What decides the scores of a run; equal signatures mean nothing to redo."""
     settings = {k: v for k, v in to_dict(params).items() if k in SCORING_PARAMS}
     parser = get_profile(params.scoring).version
-    blob = json.dumps(
-        [model_id, source_digest(model_id), settings, parser, bench.fingerprint()], sort_keys=True
-    )
-    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+    value = [model_id, source_digest(model_id), settings, parser, bench.fingerprint()]
+    return freshness.fingerprint(value, length=16)
 
 
-def up_to_date(scores_path: Path, sig: str) -> dict[str, Any] | None:
-    """The earlier scores when they are complete and have signature ``sig``."""
-    try:
-        scores = json.loads(scores_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return scores if scores.get("signature") == sig and scores.get("complete") else None
+def up_to_date(ws: Workspace, run: str, sig: str) -> dict[str, Any] | None:
+    """The run's earlier scores when they are complete, have signature ``sig`` and its
+    answers are still there."""
+    stamp = freshness.Stamp(ws.scores(run), (ws.responses(run),), key="signature")
+    return stamp.read() if stamp.is_fresh(sig, {"complete": True}) else None
 
 
 def plan(
@@ -139,21 +150,23 @@ def judge_mode(judge: Judge | None, params: EvaluateParams) -> str:
 
 
 def judge_all(
-    judge: Judge,
+    grading: Grading,
     asked: list[Asked],
     results: dict[str, Result],
-    mode: str,
-    labels: tuple[str, str],
-    profile: Profile,
     cache: ResponseCache,
     redact: Redactor,
     quiet: bool,
 ) -> dict[str, tuple[str, Result]]:
-    """Judge verdicts by the asked question's cache key: ``(judge question, result)``."""
+    """Judge verdicts by the asked question's cache key: ``(judge question, result)``
+    (none without a judge)."""
+    judge, labels = grading.judge, grading.template.labels
+    if judge is None:
+        return {}
     questions: dict[str, str] = {}
     for a in asked:
         text = results[a.key].text
-        if text is None or (mode == "unparsed" and profile.parse(text, a.shown)[0] is not None):
+        unparsed_only = grading.mode == "unparsed"
+        if text is None or (unparsed_only and grading.profile.parse(text, a.shown)[0] is not None):
             continue
         option = a.shown.option_a if a.shown.answer == "a" else a.shown.option_b
         label = labels[0] if a.shown.answer == "a" else labels[1]
@@ -185,19 +198,17 @@ def outcome_row(
     a: Asked,
     result: Result,
     backend: Backend,
-    template: PromptTemplate,
+    grading: Grading,
     verdict: tuple[str, Result] | None,
-    mode: str,
-    profile: Profile,
-    judge: Judge | None = None,
 ) -> tuple[Outcome, dict[str, Any]]:
     """Score one asked question; return its outcome and its responses.jsonl row."""
+    template, profile, judge = grading.template, grading.profile, grading.judge
     parsed, rule = profile.parse(result.text, a.shown)
     correct = parsed == a.shown.answer
     judged = None
     if verdict is not None and verdict[1].text is not None and judge is not None:
         judged = read_verdict(verdict[1].text, judge.protocol)
-        if mode == "all" or parsed is None:
+        if grading.mode == "all" or parsed is None:
             correct = judged is True
     row = {
         "index": a.item.index,
@@ -227,6 +238,32 @@ def outcome_row(
     return Outcome(parsed, bool(correct), failed=result.error is not None), row
 
 
+def _run_facts(
+    backend: Backend, grading: Grading, params: EvaluateParams, bench: LoadedBenchmark
+) -> dict[str, Any]:
+    """What scores.json records about how a run was made (besides its scores)."""
+    judge = grading.judge
+    return {
+        "model": backend.id,
+        "prompt_version": grading.template.version,
+        "prompt_template": grading.template.text,
+        "scoring": grading.profile.name,
+        "parser_version": grading.profile.version,
+        "limit": params.limit,
+        "swap_options": params.swap_options,
+        "judge": params.judge or None,
+        "judge_mode": grading.mode if judge else None,
+        "judge_protocol": params.judge_protocol if judge else None,
+        "judge_version": judge.protocol.version if judge else None,
+        "random_weights": backend.random_weights,
+        "benchmark_random_weights": bench.random_weights,
+        "benchmark": bench.source,
+        "benchmark_format": bench.format,
+        "benchmark_fingerprint": bench.fingerprint(),
+        "benchmark_problems": [{"row": r, "problem": p} for r, p in bench.problems],
+    }
+
+
 @lock.locked("evaluate")
 def evaluate_model(
     ws: Workspace,
@@ -240,76 +277,42 @@ def evaluate_model(
     out_dir = ws.evaluation_run(run)
     sig = signature(model_id, params, bench)
     if not params.force:
-        earlier = up_to_date(out_dir / "scores.json", sig)
+        earlier = up_to_date(ws, run, sig)
         if earlier is not None:
             return ModelRun(model_id, run, "up to date", earlier)
     items = list(bench.items[: params.limit] if params.limit else bench.items)
-    template = get_template(params.prompt)
-    profile = get_profile(params.scoring)
+    grading = Grading.of(params)
     redact = Redactor(params.api_key())
     backend = create_backend(model_id, params)
-    judge = Judge(params.judge, params) if params.judge else None
-    mode = judge_mode(judge, params)
     atomic.clean_stale_temporaries(out_dir)
     started = time.time()
     try:
-        asked = plan(backend, template, items, params.swap_options)
+        asked = plan(backend, grading.template, items, params.swap_options)
         cache = ResponseCache(out_dir / "cache.jsonl") if backend.cacheable else None
         results = ask(backend, asked, cache, redact, quiet)
-        verdicts = (
-            judge_all(
-                judge,
-                asked,
-                results,
-                mode,
-                template.labels,
-                profile,
-                ResponseCache(out_dir / "judge_cache.jsonl"),
-                redact,
-                quiet,
-            )
-            if judge
-            else {}
-        )
+        judge_cache = ResponseCache(out_dir / "judge_cache.jsonl")
+        verdicts = judge_all(grading, asked, results, judge_cache, redact, quiet)
     finally:
         backend.close()
     outcomes, rows = {}, []
     for a in asked:
-        outcome, row = outcome_row(
-            a, results[a.key], backend, template, verdicts.get(a.key), mode, profile, judge
-        )
+        outcome, row = outcome_row(a, results[a.key], backend, grading, verdicts.get(a.key))
         outcomes[(a.item.index, a.variant)] = outcome
         rows.append(row)
     variants = ("original", "swapped") if params.swap_options else ("original",)
     scores = compute_scores(items, outcomes, variants, bench.index_base)
     all_failed = bool(items) and scores["answered"] == 0
+    scores.update(_run_facts(backend, grading, params, bench))
     scores.update(
-        model=backend.id,
         run=run,
-        prompt_version=template.version,
-        prompt_template=template.text,
-        scoring=profile.name,
-        parser_version=profile.version,
-        limit=params.limit,
-        swap_options=params.swap_options,
-        judge=params.judge or None,
-        judge_mode=mode if judge else None,
-        judge_protocol=params.judge_protocol if judge else None,
-        judge_version=judge.protocol.version if judge else None,
-        random_weights=backend.random_weights,
-        benchmark_random_weights=bench.random_weights,
         all_failed=all_failed,
-        benchmark=bench.source,
-        benchmark_format=bench.format,
-        benchmark_fingerprint=bench.fingerprint(),
-        benchmark_problems=[{"row": r, "problem": p} for r, p in bench.problems],
         signature=sig,
         seconds=round(time.time() - started, 3),
         paid_questions=sum(1 for r in results.values() if not r.cached and r.error is None),
     )
     text = "".join(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in rows)
-    atomic.write_text(out_dir / "responses.jsonl", redact(text))
-    atomic.write_json(out_dir / "scores.json", scores)
+    atomic.write_text(ws.responses(run), redact(text))
+    atomic.write_json(ws.scores(run), scores)
     if all_failed:
         first = next((r.error for r in results.values() if r.error), "no answer")
         error = f"every request failed ({scores['failed']}); first error: {first}"

@@ -10,39 +10,13 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from blindpairs import atomic
+from blindpairs import atomic, schemas
 from blindpairs.cells import markdown
+from blindpairs.workspace import Workspace
 
 log = logging.getLogger(__name__)
 
-COLUMNS = (
-    "rank",
-    "run",
-    "model",
-    "pair_accuracy",
-    "pair_ci95_low",
-    "pair_ci95_high",
-    "question_accuracy",
-    "question_ci95_low",
-    "question_ci95_high",
-    "pair_accuracy_both_orders",
-    "pairs",
-    "questions",
-    "unparsed_rate",
-    "failed",
-    "prompt_version",
-    "scoring",
-    "parser_version",
-    "swap_options",
-    "judge",
-    "judge_protocol",
-    "benchmark",
-    "limit",
-    "complete",
-    "ranked",
-    "random_weights",
-    "benchmark_random_weights",
-)
+COLUMNS = schemas.LEADERBOARD_COLUMNS  # the contract: blindpairs/schemas.py
 
 
 def _row(run: str, s: dict[str, Any]) -> dict[str, Any]:
@@ -174,13 +148,14 @@ def to_markdown(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_leaderboard(evaluation_dir: Path) -> list[dict[str, Any]]:
-    """Rewrite ``leaderboard.csv`` and ``leaderboard.md`` from every run's scores."""
-    rows = collect(evaluation_dir)
+def write_leaderboard(ws: Workspace) -> list[dict[str, Any]]:
+    """Rewrite the workspace's ``leaderboard.csv`` and ``leaderboard.md`` from every run's
+    scores."""
+    rows = collect(ws.evaluation)
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
-    atomic.write_text(evaluation_dir / "leaderboard.csv", buf.getvalue())
-    atomic.write_text(evaluation_dir / "leaderboard.md", to_markdown(rows))
+    atomic.write_text(ws.leaderboard, buf.getvalue())
+    atomic.write_text(ws.leaderboard_md, to_markdown(rows))
     return rows

@@ -23,6 +23,7 @@ from typing import Any
 
 from blindpairs.cells import from_spreadsheet
 from blindpairs.errors import ConfigError, InputError
+from blindpairs.workspace import BENCHMARK_FILE
 from evaluation.items import BenchItem, LoadedBenchmark
 from evaluation.pairing import detect_pairing
 from evaluation.rows import ImageResolver, path_resolver, to_item
@@ -54,7 +55,7 @@ def _parquet_rows(files: list[Path]) -> Rows:
 
 
 def _blindpairs(path: Path) -> tuple[Rows, ImageResolver]:
-    return _parquet_rows([path / "benchmark.parquet"]), path_resolver(path)
+    return _parquet_rows([path / BENCHMARK_FILE]), path_resolver(path)
 
 
 def _parquet_files(path: Path) -> list[Path]:
@@ -109,7 +110,7 @@ def _mmvp(path: Path) -> tuple[Rows, ImageResolver]:
 
 
 LOADERS: dict[str, Loader] = {
-    "blindpairs": Loader(lambda p: (p / "benchmark.parquet").is_file(), _blindpairs),
+    "blindpairs": Loader(lambda p: (p / BENCHMARK_FILE).is_file(), _blindpairs),
     "mmvp": Loader(lambda p: (p / "Questions.csv").is_file(), _mmvp),
     "tsv": Loader(lambda p: p.is_file() and p.suffix.lower() == ".tsv", _tsv),
     "parquet": Loader(lambda p: bool(_parquet_files(p)), _parquet),
@@ -119,7 +120,7 @@ FORMATS = ("auto", *LOADERS)
 
 def detect_format(path: Path) -> str:
     """The first format in :data:`LOADERS` order that recognises ``path``."""
-    if path.is_dir() and not (path / "benchmark.parquet").exists():
+    if path.is_dir() and not (path / BENCHMARK_FILE).exists():
         tsv = sorted(path.glob("*.tsv"))
         if len(tsv) == 1 and not (path / "Questions.csv").exists():
             return "tsv"
@@ -172,6 +173,6 @@ def _random_weights(path: Path, fmt: str) -> bool:
     from blindpairs.schemas import read_metadata
 
     try:
-        return bool(read_metadata(path / "benchmark.parquet").get("random_weights"))
+        return bool(read_metadata(path / BENCHMARK_FILE).get("random_weights"))
     except (OSError, ValueError):
         return False

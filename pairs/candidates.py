@@ -18,7 +18,16 @@ from pairs.units import ExactUnit, IvfUnit, SearchData, Thresholds, Unit
 
 RECALL_SEED = 0
 
-__all__ = ["Candidates", "SearchResult", "exact_neighbours", "find_candidates", "rowwise_dot"]
+__all__ = [
+    "Candidates",
+    "SearchOptions",
+    "SearchResult",
+    "SearchVectors",
+    "Thresholds",
+    "exact_neighbours",
+    "find_candidates",
+    "rowwise_dot",
+]
 
 
 def exact_neighbours(x: np.ndarray, rows: np.ndarray, tau: float) -> np.ndarray:
@@ -71,64 +80,72 @@ def _list_groups(
     return groups
 
 
+@dataclass(frozen=True)
+class SearchVectors:
+    """What is searched: CLIP and DINOv2 rows of the same tiles, and the tiles that query."""
+
+    clip: np.ndarray
+    dino: np.ndarray
+    queries: np.ndarray  # bool per tile
+
+
+@dataclass(frozen=True)
+class SearchOptions:
+    """How to search: ``batch`` query tiles per unit, a recall sample (0: none) and an
+    exact-search method (None: the plan's)."""
+
+    batch: int
+    recall_sample: int = 0
+    method: str | None = None
+
+
 def _plan_units(
-    faiss: Any,
-    clip_x: np.ndarray,
-    dino_x: np.ndarray,
-    queries: np.ndarray,
-    plan: SearchPlan,
-    batch: int,
-    recall_sample: int,
-    method: str | None,
-    train_gpu: bool,
+    faiss: Any, vectors: SearchVectors, plan: SearchPlan, options: SearchOptions, train_gpu: bool
 ) -> tuple[SearchData, list[Unit]]:
     """The search data and its units: query batches (exact) or IVF lists (k-means here)."""
     token = uuid.uuid4().hex
+    clip_x, dino_x, queries = vectors.clip, vectors.dino, vectors.queries
     if plan.kind != "ivf":
-        run = exact_method(plan.gpu, method)
-        units: list[Unit] = [ExactUnit(r, run, plan.gpu) for r in query_batches(queries, batch)]
+        run = exact_method(plan.gpu, options.method)
+        units: list[Unit] = [
+            ExactUnit(r, run, plan.gpu) for r in query_batches(queries, options.batch)
+        ]
         return SearchData(token, clip_x, dino_x, queries), units
     lists = build_lists(faiss, clip_x, dataclasses.replace(plan, gpu=train_gpu))
     everyone = bool(queries.all())
-    units = [IvfUnit(group, everyone) for group in _list_groups(lists.own, lists.probing, batch)]
-    sample = _recall_sample(queries, recall_sample) if recall_sample > 0 else None
+    groups = _list_groups(lists.own, lists.probing, options.batch)
+    units = [IvfUnit(group, everyone) for group in groups]
+    size = options.recall_sample
+    sample = _recall_sample(queries, size) if size > 0 else None
     return SearchData(token, clip_x, dino_x, queries, sample, lists.probes), units
 
 
 def find_candidates(
     faiss: Any,
-    clip_x: np.ndarray,
-    dino_x: np.ndarray,
-    queries: np.ndarray,
+    vectors: SearchVectors,
     plan: SearchPlan,
+    limits: Thresholds,
+    options: SearchOptions,
     *,
-    clip_min: float,
-    dino_max: float,
-    tau_clip: float,
-    batch: int,
-    recall_sample: int = 0,
-    method: str | None = None,
     bar: Any = None,
     runner: Runner | None = None,
 ) -> SearchResult:
-    """Pairs with CLIP >= ``clip_min`` and DINOv2 < ``dino_max`` among/with the query tiles.
+    """Pairs with CLIP >= ``limits.clip_min`` and DINOv2 < ``limits.dino_max`` among/with
+    the query tiles.
 
     The search runs as units on ``runner`` (default: in this process); IVF lists
     are trained here, with the GPU only when this process's FAISS has one.
     """
-    n = clip_x.shape[0]
-    if n < 2 or not queries.any():
+    clip_x = vectors.clip
+    if clip_x.shape[0] < 2 or not vectors.queries.any():
         return SearchResult(Candidates.empty(), None, 0)
     runner = runner or LocalRunner()
     train_gpu = plan.gpu and gpu_count(faiss) > 0
-    data, units = _plan_units(
-        faiss, clip_x, dino_x, queries, plan, batch, recall_sample, method, train_gpu
-    )
+    data, units = _plan_units(faiss, vectors, plan, options, train_gpu)
     if bar is not None:
         bar.total = len(units)
     parts: list[Candidates] = []
     found: list[np.ndarray] = []
-    limits = Thresholds(clip_min, dino_max, tau_clip)
     for result in runner.run(units, data, limits):
         parts.append(result.candidates)
         found.append(result.found)
@@ -138,7 +155,7 @@ def find_candidates(
     cands = cands.take(np.lexsort((cands.b, cands.a)))
     if data.sample is None:
         return SearchResult(cands, None, 0)
-    truth = exact_neighbours(clip_x, np.flatnonzero(data.sample), tau_clip)
+    truth = exact_neighbours(clip_x, np.flatnonzero(data.sample), limits.tau_clip)
     got = np.unique(np.concatenate(found)) if found else np.zeros(0, np.int64)
     recall = float(np.isin(truth, got).mean()) if truth.size else None
     return SearchResult(cands, recall, int(truth.size))

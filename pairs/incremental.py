@@ -14,7 +14,7 @@ from blindpairs import schemas
 from blindpairs.progress import progress
 from blindpairs.workspace import Workspace
 from pairs import store
-from pairs.candidates import find_candidates
+from pairs.candidates import SearchOptions, SearchVectors, Thresholds, find_candidates
 from pairs.faiss_import import gpu_count
 from pairs.inputs import MineInputs
 from pairs.pairset import Candidates
@@ -119,7 +119,7 @@ def _cached(
 def _cache_table(c: Candidates, ids: np.ndarray) -> pa.Table:
     return pa.table(
         {"tile_a": ids[c.a], "tile_b": ids[c.b], "clip_sim": c.clip, "dino_sim": c.dino},
-        schema=store.CACHE_SCHEMA,
+        schema=schemas.CANDIDATES_SCHEMA,
     )
 
 
@@ -152,15 +152,10 @@ def search_new(
         with progress(None, "mine: searching", unit="unit", quiet=quiet) as bar:
             result = find_candidates(
                 faiss,
-                inputs.clip.vectors,
-                inputs.dino.vectors,
-                queries,
+                SearchVectors(inputs.clip.vectors, inputs.dino.vectors, queries),
                 plan,
-                clip_min=params.search_clip,
-                dino_max=params.search_dino,
-                tau_clip=params.tau_clip,
-                batch=params.batch,
-                recall_sample=params.recall_sample,
+                Thresholds(params.search_clip, params.search_dino, params.tau_clip),
+                SearchOptions(params.batch, params.recall_sample),
                 bar=bar,
                 runner=runner,
             )

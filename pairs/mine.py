@@ -6,6 +6,8 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from blindpairs import atomic, lock
 from blindpairs.config import to_dict
 from blindpairs.workspace import Workspace
@@ -15,6 +17,7 @@ from pairs.faiss_import import import_faiss
 from pairs.incremental import search_new
 from pairs.inputs import MineInputs, load_inputs
 from pairs.outputs import PairRow, pairs_table, yield_grid
+from pairs.pairset import Candidates
 from pairs.params import MineParams
 from pairs.runner import RunnerFactory
 from pairs.search_plan import SearchPlan
@@ -52,6 +55,26 @@ def _drop_bad_footprints(inputs: MineInputs) -> tuple[MineInputs, Footprints]:
     return inputs.drop(~ok, reason), fp.take(ok)
 
 
+def _other_places(
+    cands: Candidates, ids: list[str], fp: Any, params: MineParams
+) -> tuple[Candidates, list[str], np.ndarray]:
+    """The candidates whose tiles are not the same place, their pair ids, and the mask of
+    those left out as the same place."""
+    same = conflicts(
+        fp,
+        cands.a,
+        cands.b,
+        params.min_distance_tiles,
+        params.min_distance_m,
+        params.allow_same_place,
+    )
+    valid = cands.take(~same)
+    pids = [
+        pair_id(ids[a], ids[b]) for a, b in zip(valid.a.tolist(), valid.b.tolist(), strict=True)
+    ]
+    return valid, pids, same
+
+
 @lock.locked("mine")
 def run_mine(
     ws: Workspace,
@@ -77,31 +100,8 @@ def run_mine(
     inputs, fp = _drop_bad_footprints(load_inputs(ws, params.clip_id, params.dino_id))
     n = len(inputs.tile_ids)
     found = search_new(ws, faiss, inputs, params, quiet, runners)
-    cands = found.candidates
-    same = conflicts(
-        fp,
-        cands.a,
-        cands.b,
-        params.min_distance_tiles,
-        params.min_distance_m,
-        params.allow_same_place,
-    )
-    valid = cands.take(~same)
-    ids = inputs.tile_ids
-    pids = [
-        pair_id(ids[a], ids[b]) for a, b in zip(valid.a.tolist(), valid.b.tolist(), strict=True)
-    ]
-    grid = yield_grid(
-        valid.a,
-        valid.b,
-        valid.clip,
-        valid.dino,
-        pids,
-        params.yield_clip,
-        params.yield_dino,
-        params.rank_by,
-        params.cap,
-    )
+    valid, pids, same = _other_places(found.candidates, inputs.tile_ids, fp, params)
+    grid = yield_grid(valid, pids, params)
     chosen = select_pairs(ws, inputs, valid, pids, params, prev)
     summary = MineSummary(
         "done" if n >= 2 else "empty",

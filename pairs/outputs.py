@@ -9,6 +9,8 @@ import numpy as np
 import pyarrow as pa
 
 from blindpairs import schemas
+from pairs.pairset import Candidates
+from pairs.params import MineParams
 from pairs.selection import capped_count, rank_order
 
 
@@ -50,21 +52,12 @@ def pairs_table(
     return pa.table(data, schema=schema)
 
 
-def yield_grid(
-    a: np.ndarray,
-    b: np.ndarray,
-    clip: np.ndarray,
-    dino: np.ndarray,
-    ids: list[str],
-    taus_clip: tuple[float, ...],
-    taus_dino: tuple[float, ...],
-    rank_by: str,
-    cap: int,
-) -> dict[str, Any]:
+def yield_grid(valid: Candidates, pair_ids: list[str], params: MineParams) -> dict[str, Any]:
     """Pair counts over tau_clip x tau_dino: all candidates, and what the cap keeps."""
-    order = rank_order(clip, dino, ids, rank_by)
-    a, b, clip, dino = a[order], b[order], clip[order], dino[order]
-    tc, td = sorted(set(taus_clip)), sorted(set(taus_dino))
+    rank_by, cap = params.rank_by, params.cap
+    order = rank_order(valid.clip, valid.dino, pair_ids, rank_by)
+    a, b, clip, dino = valid.a[order], valid.b[order], valid.clip[order], valid.dino[order]
+    tc, td = sorted(set(params.yield_clip)), sorted(set(params.yield_dino))
     pairs: list[list[int]] = []
     capped: list[list[int]] = []
     for t_clip in tc:

@@ -15,7 +15,7 @@ from blindpairs.cli import main
 from blindpairs.errors import ConfigError, WorkspaceError
 from blindpairs.workspace import Workspace
 
-from .conftest import write_tiles
+from .files import write_tiles
 
 
 def _tasks(ws: Workspace) -> list[dict]:

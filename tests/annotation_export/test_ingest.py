@@ -20,7 +20,7 @@ from blindpairs.errors import ConfigError, InputError
 from blindpairs.schemas import BENCHMARK_COLUMNS, MMVP_COLUMNS
 from blindpairs.workspace import Workspace
 
-from .conftest import annotation, result, write_pairs
+from .files import annotation, result, write_pairs
 
 
 def _write(path: Path, obj) -> Path:

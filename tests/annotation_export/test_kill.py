@@ -16,7 +16,7 @@ from annotation_export.params import ExportParams
 from blindpairs.cli import main
 from blindpairs.workspace import Workspace
 
-from .conftest import annotation, result
+from .files import annotation, result
 
 ROOT = Path(__file__).resolve().parents[2]
 

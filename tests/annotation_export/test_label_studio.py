@@ -13,7 +13,7 @@ from blindpairs.cli import main
 from blindpairs.workspace import Workspace
 
 from . import label_studio_server
-from .conftest import result, write_pairs, write_tiles
+from .files import result, write_pairs, write_tiles
 
 pytestmark = pytest.mark.labelstudio
 

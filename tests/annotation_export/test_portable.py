@@ -18,7 +18,7 @@ from annotation_export.tool_configs import LMMS_TASK, LMMS_UTILS
 from blindpairs.schemas import MMVP_COLUMNS
 from blindpairs.workspace import Workspace
 
-from .conftest import annotation, result
+from .files import annotation, result
 
 
 class TaskLoader(yaml.SafeLoader):

@@ -16,7 +16,7 @@ from blindpairs.errors import ConfigError
 from blindpairs.schemas import read_metadata, with_metadata
 from blindpairs.workspace import Workspace
 
-from .conftest import annotation, result, write_pairs
+from .files import annotation, result, write_pairs
 
 
 def _ingest(ws: Workspace, export: list, tmp_path: Path, **kw) -> object:

@@ -9,7 +9,7 @@ from annotation_export.policy import agreement, latest
 from annotation_export.validation import RULES, validate
 from blindpairs.errors import InputError
 
-from .conftest import annotation, result
+from .files import annotation, result
 
 
 def _verdict(res, **kw):

@@ -18,7 +18,7 @@ import pytest
 from blindpairs import schemas
 from blindpairs.atomic import TMP_MARK
 from blindpairs.workspace import Workspace
-from tests.cluster.conftest import BIN, REPO, Cluster, clean_env
+from tests.cluster.processes import BIN, REPO, Cluster, clean_env
 
 pytestmark = pytest.mark.slow
 

@@ -14,7 +14,7 @@ import pytest
 
 from blindpairs import lock
 from blindpairs.errors import WorkspaceError
-from tests.evaluation.conftest import (
+from tests.evaluation.helpers import (
     SECRET,
     FakeChatServer,
     make_items,

@@ -11,7 +11,7 @@ from blindpairs.names import MAX_LENGTH, check_name, slug
 from blindpairs.workspace import Workspace
 from evaluation.backends import default_run_name
 from evaluation.params import EvaluateParams
-from tests.evaluation.conftest import make_items, write_benchmark
+from tests.evaluation.helpers import make_items, write_benchmark
 
 HOSTILE = [
     "/tmp/elsewhere",

@@ -15,7 +15,7 @@ import pytest
 
 from blindpairs.cli import main
 from blindpairs.workspace import Workspace
-from tests.annotation_export.conftest import annotation, result
+from tests.annotation_export.files import annotation, result
 
 pytestmark = pytest.mark.slow
 

@@ -7,14 +7,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 from PIL import Image
-from shapely.geometry import box
 
-from blindpairs.schemas import TILES_SCHEMA
 from blindpairs.workspace import Workspace
+from tests.tiles import Tile, write_tile_part
 
 
 def png(seed: int, size: int = 48) -> bytes:
@@ -40,27 +37,12 @@ def write_scene(
     images = [png(seed * 1000 + i) for i in range(n)]
     for i in bad:
         images[i] = images[i][:60]  # a truncated PNG
-    rows = {
-        "tile_id": ids,
-        "scene_id": [scene] * n,
-        "scene_uri": [f"/data/{scene}.tif"] * n,
-        "row_off": [48 * i for i in range(n)],
-        "col_off": [0] * n,
-        "width": [48] * n,
-        "height": [48] * n,
-        "proj:code": ["EPSG:32616"] * n,
-        "proj:transform": [[1.0, 0.0, 0.0, 0.0, -1.0, 0.0]] * n,
-        "bands": [[1, 2, 3]] * n,
-        "gsd_m": [1.0] * n,
-        "valid_fraction": [1.0] * n,
-        "image": images,
-        "tiling": ["test"] * n,
-        "geometry": [
-            box(-88.0 + i * 1e-3, 43.0, -88.0 + (i + 1) * 1e-3, 43.001).wkb for i in range(n)
-        ],
-    }
-    ws.tiles.mkdir(parents=True, exist_ok=True)
-    pq.write_table(pa.Table.from_pydict(rows, schema=TILES_SCHEMA), ws.tile_part(scene))
+    d = 1e-3
+    tiles = [
+        Tile(tid, (-88.0 + i * d, 43.0, -88.0 + (i + 1) * d, 43.0 + d), images[i], pixels=48)
+        for i, tid in enumerate(ids)
+    ]
+    write_tile_part(ws, scene, tiles)
     return ids
 
 

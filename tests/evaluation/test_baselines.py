@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from blindpairs.cli import main
-from tests.evaluation.conftest import make_items, write_benchmark
+from tests.evaluation.helpers import make_items, write_benchmark
 
 
 def read_jsonl(path: Path) -> list[dict]:

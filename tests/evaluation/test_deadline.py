@@ -15,7 +15,7 @@ import pytest
 from blindpairs.cli import main
 from evaluation.backends.base import BackendItemError
 from evaluation.backends.http import ChatClient, RetryPolicy
-from tests.evaluation.conftest import SECRET, make_items, write_benchmark
+from tests.evaluation.helpers import SECRET, make_items, write_benchmark
 
 REPLY = json.dumps({"choices": [{"message": {"content": "yes"}}]}).encode()
 

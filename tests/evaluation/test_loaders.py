@@ -11,7 +11,7 @@ import pytest
 
 from blindpairs.errors import ConfigError, InputError
 from evaluation.loaders import detect_format, load_benchmark
-from tests.evaluation.conftest import make_items, png, write_benchmark
+from tests.evaluation.helpers import make_items, png, write_benchmark
 
 
 def _key(items):

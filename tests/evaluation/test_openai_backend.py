@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from blindpairs.cli import main
-from tests.evaluation.conftest import (
+from tests.evaluation.helpers import (
     ALWAYS_500,
     ECHO_KEY,
     ERROR_TWICE,

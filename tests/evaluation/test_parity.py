@@ -13,7 +13,7 @@ from blindpairs.cli import main
 from blindpairs.errors import InputError
 from evaluation.judge import PROTOCOLS, read_verdict
 from evaluation.loaders import load_benchmark
-from tests.evaluation.conftest import (
+from tests.evaluation.helpers import (
     ALWAYS_500,
     FakeChatServer,
     make_items,

@@ -9,8 +9,8 @@ import pyarrow.parquet as pq
 
 from blindpairs.workspace import Workspace
 
-from .conftest import textured, write_raster
 from .helpers import meta, rows, tile
+from .rasters import textured, write_raster
 
 
 def _snapshot(ws):

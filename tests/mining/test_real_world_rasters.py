@@ -14,8 +14,8 @@ from rasterio.crs import CRS
 from rasterio.transform import Affine, from_origin
 from rasterio.warp import transform_bounds
 
-from .conftest import textured, write_raster
 from .helpers import meta, pixels, rows, tile
+from .rasters import textured, write_raster
 
 
 def test_complex64_scene_is_amplitude_in_db_without_complex_warning(tmp_path) -> None:

@@ -11,8 +11,8 @@ from blindpairs.cli import main
 from blindpairs.status import workspace_status
 from blindpairs.workspace import Workspace
 
-from .conftest import textured, write_raster
 from .helpers import meta, rows, tile
+from .rasters import textured, write_raster
 
 
 def test_changed_options_retile_every_scene_even_unnamed_ones(tmp_path, raster) -> None:

@@ -15,8 +15,8 @@ from blindpairs.schemas import TILES_SCHEMA, read_geo_metadata
 from blindpairs.workspace import Workspace
 from mining.radiometry import Stretch
 
-from .conftest import textured, write_raster
 from .helpers import meta, pixels, rows, tile
+from .rasters import textured, write_raster
 
 
 def test_uint8_rgb_tiles_equal_source_windows(tmp_path, raster):

@@ -13,11 +13,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from blindpairs.workspace import Workspace
-from pairs import store
 from pairs.mine import run_mine
 from pairs.params import MineParams
 from pairs.runner import DaskRunner, Runner
-from tests.pairs.conftest import CLIP, DINO, far_tiles, unit, write_embeddings, write_tiles
+from tests.pairs.inputs import CLIP, DINO, far_tiles, unit, write_embeddings, write_tiles
 
 
 @pytest.fixture(scope="module")
@@ -42,9 +41,7 @@ def clustered_world(ws: Workspace, n: int, start: int = 0, scene: str = "s1") ->
 
 
 def outputs(ws: Workspace) -> dict[str, object]:
-    cands = pq.read_table(store.candidates_path(ws)).sort_by(
-        [("tile_a", "ascending"), ("tile_b", "ascending")]
-    )
+    cands = pq.read_table(ws.candidates).sort_by([("tile_a", "ascending"), ("tile_b", "ascending")])
     return {
         "pairs": pq.read_table(ws.pairs).to_pylist(),
         "yield": json.loads(ws.pair_yield.read_text()),

@@ -15,7 +15,7 @@ from pairs import store
 from pairs.mine import run_mine
 from pairs.params import MineParams
 from pairs.selection import pair_id
-from tests.pairs.conftest import CLIP, DINO, unit, write_embeddings, write_tiles
+from tests.pairs.inputs import CLIP, DINO, unit, write_embeddings, write_tiles
 from tests.pairs.world import World, make_world, write_world
 
 TINY = MineParams(encoders="tiny")
@@ -37,9 +37,7 @@ def swap_blind_and_decoys(world: World, n_blind: int, n_decoys: int) -> np.ndarr
 
 def outputs(ws: Workspace) -> dict[str, object]:
     """What a run wrote, candidates in a fixed order."""
-    cands = pq.read_table(store.candidates_path(ws)).sort_by(
-        [("tile_a", "ascending"), ("tile_b", "ascending")]
-    )
+    cands = pq.read_table(ws.candidates).sort_by([("tile_a", "ascending"), ("tile_b", "ascending")])
     return {
         "pairs": pq.read_table(ws.pairs).to_pylist(),
         "meta": schemas.read_metadata(ws.pairs),
@@ -147,3 +145,17 @@ def test_exported_pair_missing_from_pairs_file_triggers_a_run(ws: Workspace) -> 
     summary = run_mine(ws, strict, quiet=True)
     assert summary.status == "done" and summary.pinned == 1
     assert [r["pair_id"] for r in pq.read_table(ws.pairs).to_pylist()] == [pid]
+
+
+def test_candidates_are_a_public_file_and_an_old_cache_name_is_kept(ws: Workspace) -> None:
+    write_world(ws, make_world(120, n_blind=3, n_decoys=1, seed=4))
+    run_mine(ws, TINY, quiet=True)
+    table = pq.read_table(ws.candidates)
+    assert table.schema.names == schemas.CANDIDATES_SCHEMA.names
+    assert table.num_rows >= 3
+    # a workspace mined before the file was public: its cache is reused, not searched again
+    ws.candidates.replace(ws.pairs_dir / store.LEGACY_CANDIDATES)
+    assert run_mine(ws, TINY, quiet=True).status == "up to date"
+    summary = run_mine(ws, MineParams(encoders="tiny", cap=2), quiet=True)
+    assert summary.searched == 0
+    assert ws.candidates.is_file() and not (ws.pairs_dir / store.LEGACY_CANDIDATES).exists()

@@ -12,7 +12,7 @@ from blindpairs.errors import BlindpairsError, InputError, WorkspaceError
 from blindpairs.workspace import Workspace
 from pairs.mine import run_mine
 from pairs.params import MineParams
-from tests.pairs.conftest import CLIP, DINO, write_embeddings
+from tests.pairs.inputs import CLIP, DINO, write_embeddings
 from tests.pairs.world import make_world, write_world
 
 TINY = MineParams(encoders="tiny")

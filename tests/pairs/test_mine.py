@@ -13,7 +13,7 @@ from blindpairs.workspace import Workspace
 from pairs.mine import run_mine
 from pairs.params import MineParams
 from pairs.selection import pair_id
-from tests.pairs.conftest import CLIP, DINO, far_tiles, unit, write_embeddings, write_tiles
+from tests.pairs.inputs import CLIP, DINO, far_tiles, unit, write_embeddings, write_tiles
 from tests.pairs.world import make_world, write_world
 
 TINY = MineParams(encoders="tiny")

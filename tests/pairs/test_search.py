@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pairs.candidates import find_candidates
+from pairs.candidates import SearchOptions, SearchVectors, Thresholds, find_candidates
 from pairs.faiss_import import import_faiss
 from pairs.search_plan import SearchPlan, auto_nlist, plan_search
-from tests.pairs.conftest import unit
+from tests.pairs.inputs import unit
 
 
 def clustered(n: int, dim: int, clusters: int, spread: float, seed: int = 0) -> np.ndarray:
@@ -22,15 +22,10 @@ def pair_set(faiss, x, plan, tau, queries=None, method=None) -> set[tuple[int, i
     queries = np.ones(len(x), dtype=bool) if queries is None else queries
     res = find_candidates(
         faiss,
-        x,
-        x,
-        queries,
+        SearchVectors(x, x, queries),
         plan,
-        clip_min=tau,
-        dino_max=2.0,
-        tau_clip=tau,
-        batch=512,
-        method=method,
+        Thresholds(clip_min=tau, dino_max=2.0, tau_clip=tau),
+        SearchOptions(batch=512, method=method),
     )
     c = res.candidates
     return set(zip(c.a.tolist(), c.b.tolist(), strict=True))
@@ -82,15 +77,10 @@ def test_measured_recall_is_reported_for_ivf() -> None:
     plan = plan_search(len(x), "ivf", 0, 0)
     res = find_candidates(
         faiss,
-        x,
-        x,
-        np.ones(len(x), bool),
+        SearchVectors(x, x, np.ones(len(x), bool)),
         plan,
-        clip_min=0.95,
-        dino_max=2.0,
-        tau_clip=0.95,
-        batch=512,
-        recall_sample=200,
+        Thresholds(clip_min=0.95, dino_max=2.0, tau_clip=0.95),
+        SearchOptions(batch=512, recall_sample=200),
     )
     assert res.recall_pairs > 0 and res.recall is not None and 0.9 <= res.recall <= 1.0
 

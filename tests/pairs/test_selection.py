@@ -11,7 +11,7 @@ from blindpairs.workspace import Workspace
 from pairs.mine import run_mine
 from pairs.params import MineParams
 from pairs.selection import Pinned, greedy_select, pair_id
-from tests.pairs.conftest import CLIP, DINO, unit, write_embeddings, write_tiles
+from tests.pairs.inputs import CLIP, DINO, unit, write_embeddings, write_tiles
 
 
 def plant(ws: Workspace, scene: str, dino_sims: dict[str, float], lon0: float, seed: int) -> None:

@@ -8,7 +8,7 @@ import numpy as np
 
 from blindpairs.workspace import Workspace
 from pairs.selection import pair_id
-from tests.pairs.conftest import CLIP, DINO, far_tiles, unit, write_embeddings, write_tiles
+from tests.pairs.inputs import CLIP, DINO, far_tiles, unit, write_embeddings, write_tiles
 
 
 @dataclass

@@ -16,14 +16,14 @@ from rasterio.transform import from_origin
 from blindpairs.footprints import format_lonlat, wkb_center
 from blindpairs.schemas import read_tiles
 from blindpairs.workspace import Workspace
-from evaluation.report.gather import read_tiles as report_tiles
-from evaluation.report.mapplot import footprint_map
 from pairs.mine import run_mine
 from pairs.params import MineParams
 from pairs.spatial import conflicts, haversine_m, load_footprints
-from tests.mining.conftest import textured, write_raster
+from report.gather import read_tiles as report_tiles
+from report.mapplot import footprint_map
 from tests.mining.helpers import tile
-from tests.pairs.conftest import CLIP, DINO, unit, write_embeddings, write_tiles
+from tests.mining.rasters import textured, write_raster
+from tests.pairs.inputs import CLIP, DINO, unit, write_embeddings, write_tiles
 
 # 51.2 x 25.6 km around 60.2 N; 180 deg runs through it at easting ~667 km
 ORIGIN = (640_000.0, 6_680_000.0)

@@ -16,8 +16,8 @@ import pytest
 from PIL import Image
 
 from blindpairs.workspace import Workspace
-from evaluation.report.params import ReportParams
-from evaluation.report.stage import run_report
+from report.params import ReportParams
+from report.stage import run_report
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = [

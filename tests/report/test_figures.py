@@ -8,9 +8,9 @@ import xml.etree.ElementTree as ET
 import numpy as np
 import pytest
 
-from evaluation.report import bars, charts, svg
-from evaluation.report.gather import Similarities, TileInfo, Tiles
-from evaluation.report.mapplot import equal_area_frame, footprint_map
+from report import bars, charts, svg
+from report.gather import Similarities, TileInfo, Tiles
+from report.mapplot import equal_area_frame, footprint_map
 
 NS = {"s": "http://www.w3.org/2000/svg"}
 TOL = 0.006  # coordinates are written with two decimals

@@ -12,9 +12,9 @@ import yaml
 
 from blindpairs.cli import main
 from blindpairs.workspace import Workspace
-from evaluation.report.params import ReportParams
-from evaluation.report.stage import run_report
-from tests.report.conftest import (
+from report.params import ReportParams
+from report.stage import run_report
+from tests.report.workspace_files import (
     MODEL_XSS,
     XSS,
     tile_id,
@@ -41,7 +41,7 @@ def test_full_report_shows_every_section_and_escapes_all_text(full_ws: Path) -> 
         assert f'<section id="{anchor}">' in page
     assert "not available yet" not in page
     assert "RANDOM WEIGHTS" in page and "the mined pairs (random-weight encoders)" in page
-    assert "pairs/_candidates.parquet" in page  # the scatter says what it draws
+    assert "pairs/candidates.parquet" in page  # the scatter says what it draws
     # the gallery is best first and every image it references was written
     ranks = [int(r) for r in re.findall(r'<span class="rank">#(\d+)</span>', page)]
     assert ranks == [1, 2, 3]
@@ -55,7 +55,7 @@ def test_full_report_shows_every_section_and_escapes_all_text(full_ws: Path) -> 
 
 
 def test_scatter_falls_back_to_selected_pairs_and_says_so(full_ws: Path) -> None:
-    (full_ws / "pairs" / "_candidates.parquet").unlink()
+    Workspace(full_ws).candidates.unlink()
     page, _ = render(full_ws)
     assert "selected pairs only" in page
     assert len(re.findall(r'<circle[^>]*class="pt', page)) == 3

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from evaluation.report import bars
-from evaluation.report.evaluations import Benchmark, Evaluations, Run
-from evaluation.report.html import esc, img, not_yet, section, table, unreadable
-from evaluation.report.inputs import ReportInputs
-from evaluation.report.params import ReportParams
-from evaluation.report.thumbs import Assets
+from report import bars
+from report.evaluations import Benchmark, Evaluations, Run
+from report.html import esc, img, not_yet, section, table, unreadable
+from report.inputs import ReportInputs
+from report.params import ReportParams
+from report.thumbs import Assets
 
 EVALUATE = "blindpairs evaluate --models ..."
 INGEST = "blindpairs ingest --annotations ..."

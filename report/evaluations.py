@@ -1,4 +1,4 @@
-"""Reading the benchmark and the evaluate stage's runs (scores, responses) for the report."""
+"""Reading the benchmark, the leaderboard file and each run's scores and answers."""
 
 from __future__ import annotations
 
@@ -13,10 +13,7 @@ import pyarrow.parquet as pq
 from blindpairs import schemas
 from blindpairs.errors import InputError
 from blindpairs.workspace import Workspace
-from evaluation.leaderboard import collect
-from evaluation.report.source import Source, load, read_json
-
-BENCHMARK_FILE = "benchmark.parquet"
+from report.source import Source, load, read_json
 
 
 @dataclass(frozen=True)
@@ -39,7 +36,8 @@ class Run:
     name: str
     scores: dict[str, Any]
     answers: dict[int, list[dict[str, Any]]]  # index -> responses.jsonl rows
-    error: str | None = None  # responses.jsonl unreadable
+    error: str | None = None  # why scores.json or responses.jsonl could not be read
+    error_file: str = ""  # which of them
 
 
 @dataclass(frozen=True)
@@ -64,7 +62,7 @@ def _read_benchmark(path: Path) -> Benchmark:
 
 def read_benchmark(ws: Workspace) -> Source[Benchmark]:
     """The published benchmark, if ingest has run."""
-    return load(ws.benchmark / BENCHMARK_FILE, _read_benchmark)
+    return load(ws.benchmark_file, _read_benchmark)
 
 
 def _read_responses(path: Path) -> dict[int, list[dict[str, Any]]]:
@@ -81,16 +79,27 @@ def _read_responses(path: Path) -> dict[int, list[dict[str, Any]]]:
     return dict(out)
 
 
+def _read_run(ws: Workspace, name: str) -> Run:
+    """One leaderboard run's scores and answers; a run whose files are bad keeps its row."""
+    try:
+        scores_path, responses_path = ws.scores(name), ws.responses(name)
+    except ValueError as exc:  # a run name that is not one safe file name
+        return Run(name, {}, {}, str(exc), "evaluation/leaderboard.csv")
+    scores = load(scores_path, read_json)
+    answers = load(responses_path, _read_responses)
+    if scores.missing or scores.error or not isinstance(scores.value, dict):
+        why = scores.error or ("missing" if scores.missing else "not a JSON object")
+        return Run(name, {}, answers.value or {}, why, f"{name}/scores.json")
+    if answers.error:
+        return Run(name, scores.value, {}, answers.error, f"{name}/responses.jsonl")
+    return Run(name, scores.value, answers.value or {})
+
+
 def read_evaluations(ws: Workspace) -> Source[Evaluations]:
-    """Every finished run (``<run>/scores.json``) with its answers, leaderboard order."""
-    folder = ws.evaluation
-    if not any(folder.glob("*/scores.json")):
-        return Source(folder)
-    rows = collect(folder)
-    runs: dict[str, Run] = {}
-    for row in rows:
-        run_dir = folder / row["run"]
-        scores = read_json(run_dir / "scores.json")
-        answers = load(run_dir / "responses.jsonl", _read_responses)
-        runs[row["run"]] = Run(row["run"], scores, answers.value or {}, answers.error)
-    return Source(folder, Evaluations(rows, runs))
+    """The leaderboard (``evaluation/leaderboard.csv``) and every run it lists, in its order."""
+
+    def reader(path: Path) -> Evaluations:
+        rows = schemas.read_leaderboard(path)
+        return Evaluations(rows, {r["run"]: _read_run(ws, r["run"]) for r in rows})
+
+    return load(ws.leaderboard, reader)

@@ -16,9 +16,9 @@ from typing import Any
 import numpy as np
 
 from blindpairs.footprints import wrap_lon
-from evaluation.report import svg
-from evaluation.report.axes import MARGIN, Frame
-from evaluation.report.gather import TileInfo, Tiles
+from report import svg
+from report.axes import MARGIN, Frame
+from report.gather import TileInfo, Tiles
 
 WIDTH = 760
 PLOT_H = (220, 560)  # smallest and largest height of the plot area

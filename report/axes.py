@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from evaluation.report import svg
+from report import svg
 
 MARGIN = {"left": 60, "right": 20, "top": 16, "bottom": 48}
 

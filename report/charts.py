@@ -7,9 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from evaluation.report import svg
-from evaluation.report.axes import Frame, domain
-from evaluation.report.gather import Similarities
+from report import svg
+from report.axes import Frame, domain
+from report.gather import Similarities
 
 
 def scatter_frame(sims: Similarities, tau_clip: float, tau_dino: float) -> Frame:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from evaluation.report.svg import esc
+from report.svg import esc
 
 __all__ = ["esc", "img", "note", "section", "table"]
 

@@ -10,14 +10,14 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from blindpairs import atomic, lock
+from blindpairs import atomic, freshness, lock
 from blindpairs.errors import WorkspaceError
 from blindpairs.workspace import Workspace
-from evaluation.report.freshness import STAMP_FILE, fingerprint, input_files, is_up_to_date
-from evaluation.report.inputs import gather
-from evaluation.report.page import render
-from evaluation.report.params import ReportParams
-from evaluation.report.thumbs import ASSETS, Assets
+from report.freshness import STAMP_FILE, fingerprint, input_files, is_up_to_date
+from report.inputs import gather
+from report.page import render
+from report.params import ReportParams
+from report.thumbs import ASSETS, Assets
 
 log = logging.getLogger(__name__)
 
@@ -56,11 +56,11 @@ def run_report(ws: Workspace, params: ReportParams) -> ReportSummary:
     """Write ``<ws>/reports/index.html`` and its ``assets/``, unless nothing changed."""
     if not ws.root.is_dir():
         raise WorkspaceError(f"{ws.root}: no such workspace; pass --workspace DIR")
-    index = ws.reports / "index.html"
+    index = ws.report_page
     if not any(p.exists() for p in input_files(ws)):
         return ReportSummary("nothing to report", index)
     digest = fingerprint(ws, params)
-    if not params.force and is_up_to_date(ws.reports, digest):
+    if not params.force and is_up_to_date(ws, digest):
         return ReportSummary("up to date", index)
     _clean_stale(ws.root)
     build = ws.root / f"{BUILD_MARK}{os.getpid()}-{uuid.uuid4().hex[:8]}"
@@ -71,7 +71,7 @@ def run_report(ws: Workspace, params: ReportParams) -> ReportSummary:
         html, failed = render(inputs, assets, params)
         atomic.write_text(build / "index.html", html)
         stamp = {
-            "fingerprint": digest,
+            freshness.FINGERPRINT: digest,
             "made": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             "left_out": [{"what": w, "why": r} for w, r in failed],
         }

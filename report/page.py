@@ -6,12 +6,12 @@ import datetime as dt
 from collections.abc import Callable
 
 from blindpairs import __version__
-from evaluation.report import eval_sections, mining_sections
-from evaluation.report.html import esc, section, table
-from evaluation.report.inputs import ReportInputs
-from evaluation.report.params import ReportParams
-from evaluation.report.style import CSS
-from evaluation.report.thumbs import Assets
+from report import eval_sections, mining_sections
+from report.html import esc, section, table
+from report.inputs import ReportInputs
+from report.params import ReportParams
+from report.style import CSS
+from report.thumbs import Assets
 
 # No script, no remote anything: images from this folder only, styles inline.
 CSP = "default-src 'none'; img-src 'self' file: data:; style-src 'unsafe-inline'"

@@ -14,10 +14,10 @@ import pyarrow.parquet as pq
 from blindpairs import schemas
 from blindpairs.errors import InputError
 from blindpairs.workspace import Workspace
-from evaluation.report.geometry import outer_rings, ring_center
-from evaluation.report.source import READ_ERRORS, Source, load, read_json
+from report.geometry import outer_rings, ring_center
+from report.source import READ_ERRORS, Source, load, read_json
 
-CANDIDATES_FILE = "_candidates.parquet"  # written by the mine stage (pairs/store.py)
+SIMILARITY_COLUMNS = [n for n in schemas.CANDIDATES_SCHEMA.names if n.endswith("_sim")]
 
 
 @dataclass(frozen=True)
@@ -141,10 +141,10 @@ def read_similarities(ws: Workspace, pairs: Pairs | None, max_points: int) -> So
     """Candidate pairs' similarities if the mine stage kept them, else the selected pairs'."""
 
     def from_candidates(path: Path) -> Similarities:
-        table = pq.read_table(path, columns=["clip_sim", "dino_sim"])
+        table = pq.read_table(path, columns=SIMILARITY_COLUMNS)
         return _sample(table.column("clip_sim"), table.column("dino_sim"), "candidates", max_points)
 
-    found = load(ws.pairs_dir / CANDIDATES_FILE, from_candidates)
+    found = load(ws.candidates, from_candidates)
     if found.value is not None or pairs is None:
         return found
     clip = [r["clip_sim"] for r in pairs.rows]

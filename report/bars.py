@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from evaluation.report import svg
+from report import svg
 
 CHANCE_PAIR = 0.25  # two independent coin flips per pair
 ROW_H = 26

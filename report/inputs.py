@@ -6,13 +6,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from blindpairs.workspace import Workspace
-from evaluation.report.evaluations import (
+from report.evaluations import (
     Benchmark,
     Evaluations,
     read_benchmark,
     read_evaluations,
 )
-from evaluation.report.gather import (
+from report.gather import (
     Pairs,
     Similarities,
     Tiles,
@@ -21,8 +21,8 @@ from evaluation.report.gather import (
     read_tiles,
     read_yield,
 )
-from evaluation.report.params import ReportParams
-from evaluation.report.source import Source
+from report.params import ReportParams
+from report.source import Source
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ class ReportInputs:
         if self.evaluations.value is not None:
             for run in self.evaluations.value.runs.values():
                 if run.error:
-                    out.append((f"{run.name}/responses.jsonl", run.error))
+                    out.append((run.error_file, run.error))
         return out
 
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from blindpairs.footprints import format_lonlat
-from evaluation.report import charts
-from evaluation.report.gather import Tiles, read_tile_images
-from evaluation.report.html import esc, img, not_yet, section, unreadable
-from evaluation.report.inputs import ReportInputs
-from evaluation.report.mapplot import footprint_map
-from evaluation.report.params import ReportParams
-from evaluation.report.thumbs import Assets
+from report import charts
+from report.gather import Tiles, read_tile_images
+from report.html import esc, img, not_yet, section, unreadable
+from report.inputs import ReportInputs
+from report.mapplot import footprint_map
+from report.params import ReportParams
+from report.thumbs import Assets
 
 MINE = "blindpairs mine"
 
@@ -88,7 +88,7 @@ def scatter(inp: ReportInputs) -> str:
     tau_clip, tau_dino = pairs.taus
     if sims.source == "candidates":
         what = (
-            "candidate pairs the mine stage kept (pairs/_candidates.parquet: every pair its "
+            "candidate pairs the mine stage kept (pairs/candidates.parquet: every pair its "
             "CLIP search found, before the same-place exclusion and the per-tile cap)"
         )
     else:

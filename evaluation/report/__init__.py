@@ -1,7 +1,0 @@
-"""``blindpairs report``: one static HTML page of everything a workspace holds.
-
-``gather`` and ``evaluations`` read the stage outputs, ``svg`` and the figure
-modules draw inline SVG in Python, ``thumbs`` writes image thumbnails,
-``sections`` and ``page`` build the HTML (every text from data escaped), and
-``stage`` writes ``<ws>/reports/`` atomically and skips when nothing changed.
-"""
