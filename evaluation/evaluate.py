@@ -29,6 +29,7 @@ from evaluation.judge import Judge, correct_answer, judge_prompt, read_verdict
 from evaluation.metrics import Outcome, compute_scores
 from evaluation.params import EvaluateParams
 from evaluation.prompts import PromptTemplate, get_template
+from evaluation.run_owner import record_model
 from evaluation.runner import Result, run_tasks
 from evaluation.scoring import Profile, get_profile
 
@@ -238,6 +239,7 @@ def evaluate_model(
 ) -> ModelRun:
     """Evaluate ``model_id`` into ``<ws>/evaluation/<run>/`` (skips when up to date)."""
     out_dir = ws.evaluation_run(run)
+    record_model(out_dir, model_id)
     sig = signature(model_id, params, bench)
     if not params.force:
         earlier = up_to_date(out_dir / "scores.json", sig)
