@@ -239,7 +239,6 @@ def evaluate_model(
 ) -> ModelRun:
     """Evaluate ``model_id`` into ``<ws>/evaluation/<run>/`` (skips when up to date)."""
     out_dir = ws.evaluation_run(run)
-    record_model(out_dir, model_id)
     sig = signature(model_id, params, bench)
     if not params.force:
         earlier = up_to_date(out_dir / "scores.json", sig)
@@ -252,6 +251,7 @@ def evaluate_model(
     backend = create_backend(model_id, params)
     judge = Judge(params.judge, params) if params.judge else None
     mode = judge_mode(judge, params)
+    record_model(out_dir, model_id)
     atomic.clean_stale_temporaries(out_dir)
     started = time.time()
     try:
