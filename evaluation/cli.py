@@ -109,7 +109,7 @@ def _summary(runs: list, bench: object, n_leaderboard: int, ws: Workspace) -> in
             f"{s.get('failed')}",
             file=out,
         )
-    scored = [r.scores or {} for r in runs if r.status != "failed"]
+    scored = [r.scores or {} for r in runs]  # a run whose every request failed has scores too
     failed = sum(int(s.get("failed") or 0) for s in scored)
     done = sum(int(s.get("asked") or 0) for s in scored) - failed
     skipped = sum(int((r.scores or {}).get("asked") or 0) for r in runs if r.status == "up to date")
