@@ -140,11 +140,27 @@ def test_status_shows_stages_stale_after_retiling(tmp_path, raster, capsys) -> N
     tile(ws.root, [a], size=128)
     after = {s.stage: s for s in workspace_status(ws)}
     assert not after["tile"].stale
-    assert "4 of 4 tiles have no clip-tiny-random embedding" in after["embed"].stale
+    assert not after["embed"].ready  # its embeddings are of tiles no longer there
+    assert "INCOMPLETE (4 of 4 tiles not embedded" in after["embed"].detail
     assert "no longer in tiles/" in after["mine"].stale
     assert main(["status", "-w", str(ws.root)]) == 0
     out = capsys.readouterr().out
     assert any(line.split()[:2] == ["mine", "stale"] for line in out.splitlines()), out
+
+
+def test_status_counts_only_embeddings_of_current_tiles(tmp_path, raster) -> None:
+    a = raster("a.tif", seed=1)
+    ws = Workspace(tmp_path / "ws")
+    tile(ws.root, [a])
+    _embed_and_pair(ws)  # 16 tiles of 64 px, all embedded
+    assert {s.stage: s for s in workspace_status(ws)}["embed"].detail == "clip-tiny-random: 16"
+    tile(ws.root, [a], size=128)  # 4 new tiles; the 16 embeddings are of tiles now gone
+    embed = {s.stage: s for s in workspace_status(ws)}["embed"]
+    assert not embed.ready
+    assert embed.detail.startswith("clip-tiny-random: 0, and 16 of tiles no longer in tiles/")
+    assert "embed --prune" in embed.detail and "INCOMPLETE (4 of 4 tiles not embedded" in (
+        embed.detail
+    )
 
 
 def test_status_of_a_missing_workspace_says_so(tmp_path, capsys) -> None:
