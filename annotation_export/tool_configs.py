@@ -171,11 +171,11 @@ python run.py --data {name} --model GPT4o       # or: python run.py --config vlm
 ```
 
 VLMEvalKit then asks `Question: ...\\nOptions:\\nA. ...\\nB. ...\\nPlease select the correct
-answer from the options above.` (blindpairs' `--prompt vlmevalkit`) and reports accuracy
+answer from the options above. \\n` (blindpairs' `--prompt vlmevalkit-v2`) and reports accuracy
 per question. For MMVP's pair accuracy, score its predictions here with the same rules:
 
 ```bash
-blindpairs evaluate -w WS --models predictions:preds.tsv --scoring vlmevalkit --prompt vlmevalkit
+blindpairs evaluate -w WS --models predictions:preds.tsv --scoring vlmevalkit --prompt vlmevalkit-v2
 ```
 
 where `preds.tsv` holds the `index` and `prediction` columns of VLMEvalKit's result file.

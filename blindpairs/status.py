@@ -44,6 +44,7 @@ def _embed(ws: Workspace) -> StageState:
     dirs = (
         sorted(d for d in ws.embeddings.glob("*") if d.is_dir()) if ws.embeddings.exists() else []
     )
+    tiles = _ids(ws.tile_parts(), "tile_id") if dirs else set()
     items, gaps = [], []
     for d in dirs:
         parts = sorted(d.glob("part-*.parquet"))
@@ -51,23 +52,31 @@ def _embed(ws: Workspace) -> StageState:
             continue
         meta = read_metadata(parts[0]) if parts else {}
         flag = " (random weights)" if meta.get("random_weights") else ""
-        gaps.append(_embed_gap(ws, d, _rows(parts)))
-        items.append(f"{meta.get('encoder_id', d.name)}: {_rows(parts)}{flag}{gaps[-1]}")
+        embedded = _ids(parts, "tile_id")
+        orphans = len(embedded - tiles)
+        extra = (
+            f", and {orphans} of tiles no longer in tiles/ (embed --prune removes them)"
+            if orphans
+            else ""
+        )
+        gaps.append(_embed_gap(d, tiles, embedded))
+        name = meta.get("encoder_id", d.name)
+        items.append(f"{name}: {len(embedded & tiles)}{flag}{extra}{gaps[-1]}")
     ready = bool(items) and not any(gaps)
     return StageState("embed", ready, "; ".join(items) or "no embeddings")
 
 
-def _embed_gap(ws: Workspace, folder: Path, embedded: int) -> str:
+def _embed_gap(folder: Path, tiles: set[str], embedded: set[str]) -> str:
     """Why an encoder folder is incomplete ('' when it is not): an interrupted
-    ``--replace``, or fewer tiles embedded or failed than ``tiles/`` holds."""
+    ``--replace``, or tiles of ``tiles/`` neither embedded nor failed."""
     if (folder / REPLACED).is_dir():
         return " INCOMPLETE (an interrupted embed --replace; run embed)"
     failures = folder / "_failures.parquet"  # embeddings.store.FAILURES
-    tiles = _rows(ws.tile_parts())
-    missing = tiles - embedded - (_rows([failures]) if failures.exists() else 0)
-    if missing <= 0:
+    failed = _ids([failures], "tile_id") if failures.exists() else set()
+    missing = len(tiles - embedded - failed)
+    if not missing:
         return ""
-    return f" INCOMPLETE ({missing} of {tiles} tiles not embedded; run embed)"
+    return f" INCOMPLETE ({missing} of {len(tiles)} tiles not embedded; run embed)"
 
 
 def _mine(ws: Workspace) -> StageState:

@@ -13,6 +13,7 @@ REPLACED = "_replaced"
 # (the workspace's, or one given to ``evaluate --benchmark``).
 BENCHMARK_FILE = "benchmark.parquet"
 PROVENANCE_FILE = "provenance.json"
+SCORES_FILE = "scores.json"
 
 
 def safe_name(text: str) -> str:
@@ -117,7 +118,7 @@ class Workspace:
         return names.child(self.evaluation, run, "run name")
 
     def scores(self, run: str) -> Path:
-        return self.evaluation_run(run) / "scores.json"
+        return self.evaluation_run(run) / SCORES_FILE
 
     def responses(self, run: str) -> Path:
         return self.evaluation_run(run) / "responses.jsonl"

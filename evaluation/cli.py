@@ -43,7 +43,6 @@ def check(params: EvaluateParams) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from evaluation.backends import default_run_name
     from evaluation.backends.base import BackendFatal
     from evaluation.evaluate import evaluate_model
     from evaluation.leaderboard import write_leaderboard
@@ -57,9 +56,9 @@ def run(args: argparse.Namespace) -> int:
     )
     for ref, problem in bench.problems:
         log.warning("%s: %s: item skipped", ref, problem)
+    names = _run_names(ws, params)
     runs = []
-    for model_id in params.models:
-        name = params.run_name or default_run_name(model_id, params)
+    for model_id, name in zip(params.models, names, strict=True):
         try:
             runs.append(evaluate_model(ws, bench, model_id, params, name, quiet=args.quiet))
         except BackendFatal as exc:
@@ -71,6 +70,26 @@ def run(args: argparse.Namespace) -> int:
     record_params(args, STAGE, params)
     failed_questions = _summary(runs, bench, len(rows), ws)
     return 1 if failed_questions or any(r.status == "failed" for r in runs) else 0
+
+
+def _run_names(ws: Workspace, params: EvaluateParams) -> list[str]:
+    """Each model's result folder; ConfigError before anything is asked when two models
+    get one default folder, or a default folder holds another model's results."""
+    from evaluation.backends import default_run_name
+    from evaluation.run_owner import check_default_folder
+
+    if params.run_name:
+        return [params.run_name]
+    names = [default_run_name(model_id, params) for model_id in params.models]
+    for name in {n for n in names if names.count(n) > 1}:
+        same = [m for m, n in zip(params.models, names, strict=True) if n == name]
+        raise ConfigError(
+            f"models {', '.join(same)} would share the result folder {name!r}: evaluate them "
+            "one per run, each with --run-name NAME"
+        )
+    for model_id, name in zip(params.models, names, strict=True):
+        check_default_folder(ws.evaluation_run(name), model_id)
+    return names
 
 
 def _summary(runs: list, bench: object, n_leaderboard: int, ws: Workspace) -> int:
@@ -90,7 +109,7 @@ def _summary(runs: list, bench: object, n_leaderboard: int, ws: Workspace) -> in
             f"{s.get('failed')}",
             file=out,
         )
-    scored = [r.scores or {} for r in runs if r.status != "failed"]
+    scored = [r.scores or {} for r in runs]  # a run whose every request failed has scores too
     failed = sum(int(s.get("failed") or 0) for s in scored)
     done = sum(int(s.get("asked") or 0) for s in scored) - failed
     skipped = sum(int((r.scores or {}).get("asked") or 0) for r in runs if r.status == "up to date")

@@ -27,6 +27,7 @@ from evaluation.judge import Judge, correct_answer, judge_prompt, read_verdict
 from evaluation.metrics import Outcome, compute_scores
 from evaluation.params import EvaluateParams
 from evaluation.prompts import PromptTemplate, get_template
+from evaluation.run_owner import record_model
 from evaluation.runner import Result, run_tasks
 from evaluation.scoring import Profile, get_profile
 
@@ -284,6 +285,7 @@ def evaluate_model(
     grading = Grading.of(params)
     redact = Redactor(params.api_key())
     backend = create_backend(model_id, params)
+    record_model(out_dir, model_id)
     atomic.clean_stale_temporaries(out_dir)
     started = time.time()
     try:

@@ -13,8 +13,14 @@ as ``B``) and of a leading ``Answer:`` / ``The answer is`` / ``Final answer:``.
    ``A\\n\\nThe image shows ...``, ``B because ...`` (a bare letter before a word
    counts only before ``because``/``since``/``as``, so the article in ``A tank
    ...`` is not a choice). A leading letter wins over any option text later in
-   the reply. When the reply lists both markers (``a) Open b) Closed``: the
-   options repeated back), it is unparsed.
+   the reply (``A. Open. Not (b) closed.``, ``A. Although (b) might seem right,
+   open``). The reply is the options repeated back, and unparsed, only when the
+   other letter's marker (``(b)``, ``b)``, ``B.``, ``B:``) opens a line
+   (``A. Open\\nB. Closed``) or comes right after the first option's text or
+   after ``or``/``and``/``/`` (``a) Open b) Closed``, ``(a) or (b)``), or when a
+   later "answer is" names the other letter (``(a). No wait, the answer is
+   (b).``). A dash after the letter needs a space unless it is an en or em dash
+   (``B—closed``).
 3. ``phrase``: ``answer is (a)``, ``answer: B``, ``option b``, ``choice (a)``;
    when such phrases name both letters, the reply is unparsed (no later rule).
 4. ``bracketed``: one distinct bracketed letter ``(a)``/``(b)`` occurs (both:
@@ -33,7 +39,7 @@ from collections.abc import Callable
 
 from evaluation.items import BenchItem
 
-PARSER_VERSION = "blindpairs-v2"
+PARSER_VERSION = "blindpairs-v3"
 
 _EMPHASIS = re.compile(r"\*\*|__|`|(?<!\w)\*|\*(?!\w)")
 _PREFIX = re.compile(
@@ -44,14 +50,17 @@ _BARE = re.compile(r"^\W*\(?\s*([ab])\s*[).:]?\W*$", re.IGNORECASE)
 # A letter that ends where it stands: bracketed, followed by punctuation, a dash,
 # a line break, the end, or a connective word.
 _LEADING = re.compile(
-    r"^\s*(?:\(([ab])\)|([ab])(?:[.):,;]|\s*[-\u2013\u2014]\s|\s*\n|$|\s+(?:because|since|as)\b))",
+    r"^\s*(?:\(([ab])\)|([ab])(?:[.):,;]|\s*-\s|\s*[\u2013\u2014]|\s*\n|$|\s+(?:because|since|as)\b))",
     re.IGNORECASE,
 )
-# Option markers as a model repeats them back: "(a)", "a)", or "A." / "A:" opening a line.
-_MARKER = re.compile(r"\(([ab])\)|(?<!\w)([ab])\)|^\s*([ab])[.:]", re.IGNORECASE | re.MULTILINE)
+_OTHER = {"a": "b", "b": "a"}
 _PHRASE = re.compile(
     r"\b(?:answer|option|choice)\s*(?:is|would be)?\s*[:\-]?\s*"
     r"(?:\(([ab])\)|([ab])(?=\s*(?:[.,;:!)]|$)))",
+    re.IGNORECASE,
+)
+_ANSWER_PHRASE = re.compile(
+    r"\banswer\s*(?:is|would be)?\s*[:\-]?\s*(?:\(([ab])\)|([ab])(?=\s*(?:[.,;:!)]|$)))",
     re.IGNORECASE,
 )
 _BRACKETED = re.compile(r"\(([ab])\)", re.IGNORECASE)
@@ -77,9 +86,27 @@ def _leading(text: str, item: BenchItem) -> str | None:
     m = _LEADING.match(text)
     if not m:
         return None
-    if len({"".join(m).lower() for m in _MARKER.findall(text)}) > 1:
-        return AMBIGUOUS  # both markers: the options repeated back
-    return (m.group(1) or m.group(2)).lower()
+    letter = (m.group(1) or m.group(2)).lower()
+    if _repeated_back(text, m.end(), letter, item) or _corrected(text[m.end() :], letter):
+        return AMBIGUOUS
+    return letter
+
+
+def _corrected(rest: str, letter: str) -> bool:
+    """Whether the reply later says the answer is the other letter (a self-correction)."""
+    return any((x or y).lower() == _OTHER[letter] for x, y in _ANSWER_PHRASE.findall(rest))
+
+
+def _repeated_back(text: str, end: int, letter: str, item: BenchItem) -> bool:
+    """Whether a reply led by ``letter`` (its marker ending at ``end``) repeats the options
+    back: the other letter's marker opens a line or follows the first option's text."""
+    other = _OTHER[letter]
+    marker = rf"(?:\({other}\)|(?<!\w){other}[.):])"
+    if re.search(rf"^[^\S\n]*{marker}", text, re.IGNORECASE | re.MULTILINE):
+        return True
+    own = r"\s+".join(map(re.escape, (item.option_a if letter == "a" else item.option_b).split()))
+    follows = rf"\s*(?:{own})?[\s.,;:]*(?:(?:or|and)\s+|/\s*)?{marker}"
+    return re.match(follows, text[end:], re.IGNORECASE) is not None
 
 
 def _unique(letters: list[str]) -> str | None:

@@ -36,12 +36,20 @@ TEMPLATES: dict[str, PromptTemplate] = {
         "directly.",
         ("A.", "B."),
     ),
-    # VLMEvalKit's ImageMCQDataset.build_prompt (vlmeval/dataset/image_mcq.py), which
-    # also ends with " \n" that most versions strip before sending.
+    # Superseded by vlmevalkit-v2: VLMEvalKit's prompt without its trailing " \n"
+    # (kept so that runs made with it keep their meaning).
     "vlmevalkit": PromptTemplate(
         "vlmevalkit",
         "Question: {question}\nOptions:\nA. {a}\nB. {b}\n"
         "Please select the correct answer from the options above.",
+        ("A.", "B."),
+    ),
+    # VLMEvalKit's ImageMCQDataset.build_prompt (vlmeval/dataset/image_mcq.py) byte for
+    # byte, with no hint: its text message, which API models get as is.
+    "vlmevalkit-v2": PromptTemplate(
+        "vlmevalkit-v2",
+        "Question: {question}\nOptions:\nA. {a}\nB. {b}\n"
+        "Please select the correct answer from the options above. \n",
         ("A.", "B."),
     ),
 }

@@ -19,6 +19,12 @@ def _tile_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--force", action="store_true", help="re-tile every scene, changed or not")
     p.add_argument(
+        "--drop-failed",
+        action="store_true",
+        help="when the tiling changed and a scene cannot be re-tiled (file gone, fails with "
+        "the new options), remove its old tiles instead of refusing (exit 2, nothing done)",
+    )
+    p.add_argument(
         "--strict",
         action="store_true",
         help="exit 1 when any scene failed (default: only when no scene could be tiled)",
@@ -50,6 +56,7 @@ def _tile(args: argparse.Namespace) -> int:
         workers=args.workers,
         force=args.force,
         quiet=args.quiet,
+        drop_failed=args.drop_failed,
     )
     record_params(args, "tile", params)
     for line in summary.lines():  # scene paths can hold any character: escape them

@@ -4,8 +4,11 @@ Rule: in the decimated sample of a scene with no nodata value, mask or alpha
 band, the pixels on the sample's border (its outermost rows and columns) are
 looked at. When at least :data:`MIN_SHARE` of them hold one same value in all
 three bands, that value is a usual fill value (0, 1, -9999, or the data type's
-minimum or maximum) and it is the sample's minimum or maximum, that value is
-treated as nodata and the summary says so. ``--nodata VALUE`` sets the value instead;
+minimum or maximum, except 255 in 8-bit data: saturated snow, cloud or glare),
+it is the sample's minimum or maximum, and it holds at least one of the sample's
+four corners (fill surrounds the data out to the frame; a value along one edge
+that reaches no corner is data), that value is treated as nodata and the summary
+says so. ``--nodata VALUE`` sets the value instead;
 ``--no-detect-fill`` turns the rule off.
 """
 
@@ -25,6 +28,8 @@ def usual_fill_values(dtype: np.dtype) -> set[float]:
     if np.issubdtype(dtype, np.integer):
         info = np.iinfo(dtype)
         out |= {float(info.min), float(info.max)}
+        if dtype == np.uint8:  # 255 is saturation (snow, cloud, glare) far more than fill
+            out.discard(255.0)
     elif np.issubdtype(dtype, np.floating):
         info = np.finfo(dtype)
         out |= {float(info.min), float(info.max)}
@@ -64,5 +69,8 @@ def border_fill(sample: np.ndarray, dtype: np.dtype | str | None = None) -> Fill
     if share < MIN_SHARE or not np.isfinite(value) or value not in (finite.min(), finite.max()):
         return None
     if float(value) not in usual_fill_values(np.dtype(dtype or sample.dtype)):
+        return None
+    corners = sample[:, [0, 0, -1, -1], [0, -1, 0, -1]]  # (bands, 4)
+    if not np.all(corners == value, axis=0).any():
         return None
     return Fill(float(value), float(share))

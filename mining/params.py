@@ -77,7 +77,8 @@ class TileParams:
     detect_fill: bool = option(
         True,
         "when the file declares no nodata, mask or alpha, treat a usual fill value (0, 1, "
-        "-9999, type min/max) covering 30% or more of the scene border as nodata (noted)",
+        "-9999, type min/max but not 8-bit 255) covering 30% or more of the scene border "
+        "and a corner as nodata (noted)",
     )
     min_valid: float = option(0.9, "drop tiles whose valid fraction is below this")
     min_std: float = option(3.0, "drop near-uniform tiles: luminance std below this (0..255)")

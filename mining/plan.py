@@ -16,7 +16,7 @@ from mining.grid import tile_windows
 from mining.params import TileParams
 from mining.radiometry import IDENTITY, Stretch, percentile_stretch, scale_stretch
 from mining.reading import PixelSource, read_rgb_valid
-from mining.scenes import SceneRef, content_hash
+from mining.scenes import SceneRef, content_hash, symlink_loop
 
 # Longest side of the decimated read used for statistics (GDAL uses overviews when present).
 STATS_SIDE = 1024
@@ -95,7 +95,8 @@ def plan_scene(ref: SceneRef, params: TileParams, known_content: str | None = No
     try:
         return _plan(ref, params, known_content)
     except Exception as exc:  # noqa: BLE001 - every failure is recorded with its reason
-        return SceneFailure(ref, _reason(exc))
+        loop = symlink_loop(ref.uri) if ref.is_local else None
+        return SceneFailure(ref, loop or _reason(exc))
 
 
 def _reason(exc: Exception) -> str:

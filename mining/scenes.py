@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import glob
 import hashlib
 import os
@@ -37,6 +38,20 @@ def _absolute(path: Path) -> str:
         return str(path.resolve())
     except (OSError, RuntimeError):  # RuntimeError: symlink loop (Python < 3.13)
         return str(path.absolute())
+
+
+def symlink_loop(uri: str) -> str | None:
+    """Why a local path cannot be followed because its symbolic links form a loop
+    (the failure message), or None when they do not."""
+    try:
+        os.stat(uri)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return (
+                f"symlink loop: {uri} leads back to itself through "
+                "symbolic links; point the link at the scene file or remove it"
+            )
+    return None
 
 
 def _exists(path: Path) -> bool:

@@ -15,12 +15,14 @@ import pyarrow.parquet as pq
 from blindpairs import atomic, lock
 from blindpairs.compute import dask_client, ordered_map
 from blindpairs.config import to_dict
+from blindpairs.errors import ConfigError
 from blindpairs.progress import progress
 from blindpairs.schemas import GEO_KEY, META_KEY, TILES_SCHEMA, read_metadata, with_metadata
 from blindpairs.workspace import Workspace
 from mining.footprint import geo_metadata
 from mining.params import TILER_VERSION, TileParams
 from mining.plan import SceneFailure, ScenePlan, Unchanged, plan_scene
+from mining.retile import refusal, tiling_change
 from mining.scenes import SceneRef, assign_scene_ids, expand_inputs, file_stamp
 from mining.tiler import DROP_REASONS, ChunkResult, chunk_tasks, tile_chunk
 
@@ -102,8 +104,13 @@ def run_tiles(
     workers: int | None = None,
     force: bool = False,
     quiet: bool = False,
+    drop_failed: bool = False,
 ) -> TileSummary:
-    """Tile every scene named by ``inputs`` into ``<workspace>/tiles``; only new work is done."""
+    """Tile every scene named by ``inputs`` into ``<workspace>/tiles``; only new work is done.
+
+    When the tiling changed (options or tiler version), every scene of the workspace is
+    planned first; if one cannot be re-tiled, :class:`ConfigError` is raised before
+    anything is written or deleted, unless ``drop_failed`` allows removing its old part."""
     ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
     uris = expand_inputs(inputs)
     ws.tiles.mkdir(parents=True, exist_ok=True)
@@ -112,17 +119,20 @@ def run_tiles(
     refs = assign_scene_ids(uris, {sid: m["scene_uri"] for sid, m in existing.items()})
     tiling = params.tiling_hash()
     summary = TileSummary()
-    # A workspace holds one tiling: when the options changed, every scene is re-tiled
-    # (those not named here from their recorded URI) and a scene that fails under the
-    # new options loses its old part rather than keep tiles of another size.
-    stale = {sid for sid, m in existing.items() if m.get("tiling") != tiling}
+    # A workspace holds one tiling: when it changed, every scene is re-tiled (those not
+    # named here from their recorded URI) or, when one cannot be, nothing is done.
+    stale = {
+        sid: tiling_change(m, params) for sid, m in existing.items() if m.get("tiling") != tiling
+    }
     named = {ref.scene_id for ref in refs}
-    others = [SceneRef(existing[sid]["scene_uri"], sid) for sid in sorted(stale - named)]
+    others = [SceneRef(existing[sid]["scene_uri"], sid) for sid in sorted(stale.keys() - named)]
     if stale:
         refs = [*refs, *others]
+        changes = " | ".join(sorted(set(stale.values())))
         summary.notes.append(
-            f"tiling options differ from those of {len(stale)} tiled scene(s): re-tiling every "
-            f"scene of the workspace ({len(others)} not named here, from their recorded paths)"
+            f"tiling changed for {len(stale)} tiled scene(s) ({changes}): "
+            f"re-tiling every scene of the workspace ({len(others)} not named here, from their "
+            "recorded paths); tile ids change, so embed, mine and later stages redo them"
         )
     todo: list[tuple[SceneRef, str | None]] = []
     for ref in refs:
@@ -158,19 +168,24 @@ def run_tiles(
                 plans.append(outcome)
                 (summary.changed if ref.scene_id in existing else summary.new).append(ref.scene_id)
                 summary.notes.extend(f"{ref.scene_id}: {n}" for n in outcome.notes)
+        blocked = [
+            (f["scene_id"], f["scene_uri"], f["reason"]) for f in failures if f["scene_id"] in stale
+        ]
+        if blocked and not drop_failed:
+            raise ConfigError(refusal(blocked, set(stale.values())))
         _cut(ws, client, plans, params, summary, failures, quiet)
-    _drop_stale_parts(ws, stale - {p.ref.scene_id for p in plans}, summary)
+    _drop_stale_parts(ws, stale.keys() - {p.ref.scene_id for p in plans}, summary)
     _write_failures(ws, failures, {ref.uri for ref, _ in todo})
     return summary
 
 
 def _drop_stale_parts(ws: Workspace, scene_ids: set[str], summary: TileSummary) -> None:
-    """Remove the parts of scenes that could not be re-tiled with the new options."""
+    """Remove the old parts of scenes that could not be re-tiled (``--drop-failed``)."""
     for sid in sorted(scene_ids):
         ws.tile_part(sid).unlink(missing_ok=True)
         summary.notes.append(
-            f"{sid}: its tiles made with the old options were removed (it failed with the new "
-            "ones; see FAILED); fix it and re-run, or go back to the old options"
+            f"{sid}: its tiles made with the old tiling were removed (--drop-failed; it failed "
+            "with the new one, see FAILED); fix it and re-run to tile it again"
         )
 
 

@@ -2,8 +2,9 @@
 
 Retries with exponential backoff and jitter on 429, 408, 5xx, timeouts and
 dropped connections, honouring ``Retry-After``. ``timeout_s`` is a total
-deadline per try (connect, send, headers and the whole body): a server that
-trickles its reply is cut off when it passes (:class:`Deadline`). The API key only ever goes
+deadline per try (connect, TLS handshake, send, headers and the whole body; not
+the DNS lookup): a server that trickles its reply is cut off when it passes
+(:class:`Deadline`). The API key only ever goes
 into the ``Authorization`` header; every message that leaves this module
 passes through :class:`Redactor` first.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import email.utils
+import functools
 import http.client
 import json
 import logging
@@ -77,21 +79,27 @@ def parse_retry_after(value: str | None) -> float | None:
 
 class Deadline:
     """Shuts down every socket it watches once ``seconds`` have passed, so that a
-    blocked read returns at once however slowly the server sends."""
+    blocked connect, TLS handshake or read returns at once however slowly the server
+    answers. It watches a duplicate of each socket's descriptor, which stays valid when
+    TLS takes the socket over."""
 
     def __init__(self, seconds: float) -> None:
         self.expired = False
+        self._end = time.monotonic() + seconds
         self._socks: list[socket.socket] = []
         self._lock = threading.Lock()
         self._timer = threading.Timer(seconds, self._expire)
         self._timer.daemon = True
         self._timer.start()
 
+    def remaining(self) -> float:
+        return max(0.0, self._end - time.monotonic())
+
     def watch(self, sock: socket.socket) -> None:
         with self._lock:
-            self._socks.append(sock)
+            self._socks.append(sock.dup())
             if self.expired:
-                _shutdown(sock)
+                _shutdown(self._socks[-1])
 
     def _expire(self) -> None:
         with self._lock:
@@ -101,6 +109,38 @@ class Deadline:
 
     def cancel(self) -> None:
         self._timer.cancel()
+        with self._lock:
+            for sock in self._socks:
+                sock.close()
+            self._socks.clear()
+
+
+def _connect(
+    deadline: Deadline,
+    address: tuple[str, int],
+    timeout: float | None = None,
+    source_address: tuple[str, int] | None = None,
+) -> socket.socket:
+    """``socket.create_connection`` whose sockets ``deadline`` watches from creation on,
+    so connecting counts towards it (only the DNS lookup does not)."""
+    host, port = address
+    error: OSError | None = None
+    for family, kind, proto, _, where in socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM):
+        if deadline.expired:
+            break
+        sock = socket.socket(family, kind, proto)
+        try:
+            deadline.watch(sock)
+            left = max(deadline.remaining(), 1e-3)  # 0 would make the socket non-blocking
+            sock.settimeout(left if timeout is None else min(timeout, left))
+            if source_address:
+                sock.bind(source_address)
+            sock.connect(where)
+            return sock
+        except OSError as exc:
+            error = exc
+            sock.close()
+    raise error or OSError(f"cannot connect to {host}:{port}")
 
 
 def _shutdown(sock: socket.socket) -> None:
@@ -113,9 +153,9 @@ def _opener(deadline: Deadline) -> urllib.request.OpenerDirector:
 
     def watched(base: type[http.client.HTTPConnection]) -> type[http.client.HTTPConnection]:
         class Watched(base):  # type: ignore[valid-type, misc]
-            def connect(self) -> None:
-                super().connect()
-                deadline.watch(self.sock)
+            def __init__(self, *args: Any, **kw: Any) -> None:
+                super().__init__(*args, **kw)
+                self._create_connection = functools.partial(_connect, deadline)
 
         return Watched
 

@@ -125,3 +125,56 @@ def test_evaluate_finishes_against_a_trickling_server(
     rows = (ws / "evaluation" / "openai_m" / "responses.jsonl").read_text().splitlines()
     assert all("within 0.5 s" in json.loads(r)["error"] for r in rows)
     assert rc != 0  # questions failed: not a clean run
+
+
+class SlowProxy:
+    """An HTTP proxy that answers ``CONNECT`` one byte every ``pause_s`` seconds (a
+    status line, then header lines without end): the tunnel, part of connecting,
+    never opens. ``sent`` counts the bytes it got out before the client hung up."""
+
+    def __init__(self, pause_s: float, limit: int = 300) -> None:
+        self.sent = 0
+        self.stop = threading.Event()
+        outer = self
+
+        class Handler(socketserver.BaseRequestHandler):
+            def handle(self) -> None:
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    data += self.request.recv(65536)
+                reply = b"HTTP/1.1 200 Connection established\r\n" + b"X-Pad: 1\r\n" * 40
+                for byte in reply[:limit]:
+                    if outer.stop.wait(pause_s):
+                        return
+                    try:
+                        self.request.sendall(bytes([byte]))
+                    except OSError:  # the client hung up
+                        return
+                    outer.sent += 1
+                outer.stop.wait(60)
+
+        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> SlowProxy:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_the_deadline_covers_connecting_through_a_slow_proxy(monkeypatch) -> None:
+    for name in ("no_proxy", "NO_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    with SlowProxy(pause_s=0.02) as proxy:
+        monkeypatch.setenv("https_proxy", f"http://127.0.0.1:{proxy.server.server_address[1]}")
+        client = ChatClient("https://api.example.invalid/v1", SECRET, 0.5, RetryPolicy(0))
+        got = _in_thread(lambda: client.complete({"model": "m", "messages": []}))
+        sent = proxy.sent
+    assert isinstance(got, BackendItemError) and "within 0.5 s" in str(got), got
+    # cut off while connecting: far fewer bytes than the 300 it trickles (6 s)
+    assert sent < 200, sent

@@ -134,12 +134,15 @@ def test_swap_keeps_the_mmvp_headline_and_adds_its_own_column(workspace: Path) -
 
 
 def test_a_run_where_every_request_failed_exits_non_zero_and_is_not_ranked(
-    tmp_path: Path, chat_server: FakeChatServer
+    tmp_path: Path, chat_server: FakeChatServer, capsys
 ) -> None:
     ws = tmp_path / "ws"
     write_benchmark(ws / "benchmark", make_items(2, {i: ALWAYS_500 for i in range(1, 5)}))
     argv = ["evaluate", "-w", str(ws), "-q", "--models", "openai:m"]
     assert main([*argv, *server_args(chat_server, "--max-retries", "0")]) == 1
+    out = capsys.readouterr().out
+    assert "every request failed (4)" in out
+    assert "0 question(s) done" in out and "4 failed after retries" in out  # counted in total
     assert main(["evaluate", "-w", str(ws), "-q", "--models", "random"]) == 0
     s = scores(ws, "openai_m")
     assert s["all_failed"] is True and s["answered"] == 0

@@ -52,6 +52,12 @@ def test_each_rule(reply: str, choice: str, rule: str) -> None:
         ("Answer: **B**", "b"),
         ("**B.** Open is wrong here.", "b"),
         ("b) closed, not open", "b"),
+        # the other letter named later, not as the options repeated back (v3)
+        ("A. Open. Not (b) closed.", "a"),
+        ("A. Although (b) might seem right, open", "a"),
+        ("B. Closed, though (a) is tempting", "b"),
+        ("B—closed", "b"),  # an em dash without spaces
+        ("A\u2013open", "a"),  # an en dash
     ],
 )
 def test_a_leading_letter_wins(reply: str, choice: str) -> None:
@@ -79,14 +85,22 @@ def test_ambiguous_replies_stay_unparsed(reply: str | None) -> None:
 
 
 @pytest.mark.parametrize(
-    "reply", ["a) Open b) Closed", "(a) Open (b) Closed", "A. Open\nB. Closed"]
+    "reply",
+    [
+        "a) Open b) Closed",
+        "(a) Open (b) Closed",
+        "A. Open\nB. Closed",
+        "A: Open, B: Closed",
+        "(b) Closed\n(a) Open",
+        "a) open / b) closed",
+    ],
 )
 def test_options_repeated_back_are_unparsed(reply: str) -> None:
     assert parse_answer(reply, WINGS) == (None, None)
 
 
 def test_the_cascade_is_versioned() -> None:
-    assert PARSER_VERSION == "blindpairs-v2"
+    assert PARSER_VERSION == "blindpairs-v3"
     assert [name for name, _ in CASCADE] == [
         "bare",
         "leading",

@@ -17,7 +17,25 @@ SNAPSHOT = {
     "Answer with the option's letter from the given choices directly.",
     "vlmevalkit": "Question: Is the door open?\nOptions:\nA. Open\nB. Closed\n"
     "Please select the correct answer from the options above.",
+    "vlmevalkit-v2": "Question: Is the door open?\nOptions:\nA. Open\nB. Closed\n"
+    "Please select the correct answer from the options above. \n",
 }
+
+
+def vlmevalkit_build_prompt(line: dict) -> str:
+    """The text of VLMEvalKit's ``ImageMCQDataset.build_prompt`` (vlmeval/dataset/
+    image_mcq.py), restated from its source for a row with no hint."""
+    options = {c: line[c] for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" if c in line}
+    prompt = f"Question: {line['question']}\n"
+    if options:
+        prompt += "Options:\n" + "".join(f"{k}. {v}\n" for k, v in options.items())
+        prompt += "Please select the correct answer from the options above. \n"
+    return prompt
+
+
+def test_the_vlmevalkit_prompt_is_vlmevalkits_byte_for_byte() -> None:
+    line = {"question": ITEM.question, "A": ITEM.option_a, "B": ITEM.option_b}
+    assert TEMPLATES["vlmevalkit-v2"].render(ITEM) == vlmevalkit_build_prompt(line)
 
 
 def test_templates_match_their_snapshot() -> None:

@@ -98,9 +98,10 @@ def test_single_band_becomes_grey_and_13_bands_need_a_choice(tmp_path, raster):
     assert (px[0] == px[1]).all() and (px[1] == px[2]).all()
     assert [u for u, _ in summary.failed] == [str(s2)]
     assert "--bands" in summary.failed[0][1]
-    summary = tile(tmp_path / "ws", [s2], preset="sentinel2-l2a")
+    # a preset is a tiling option of the whole workspace (pan cannot take it): another one
+    summary = tile(tmp_path / "ws2", [s2], preset="sentinel2-l2a")
     assert summary.new == ["s2"]
-    assert rows(tmp_path / "ws", "s2")[0]["bands"] == [4, 3, 2]
+    assert rows(tmp_path / "ws2", "s2")[0]["bands"] == [4, 3, 2]
 
 
 def test_four_band_explicit_bands(tmp_path, raster):
