@@ -81,7 +81,9 @@ class EmbedParams:
     )
     compute_dtype: str = option(
         "auto",
-        "model dtype; auto: bfloat16 on CUDA, the faster of float32/bfloat16 (measured) on CPU",
+        "model dtype, part of the embedding identity; auto: the dtype the folder was made "
+        "with, else bfloat16 on CUDA (float16 without bf16), on CPU bfloat16 only with "
+        "native BF16 (AVX512-BF16/AMX), else float32",
         choices=COMPUTE_DTYPES,
     )
     batch_size: int = option(32, "images per forward pass", parse=positive_int)

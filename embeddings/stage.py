@@ -9,6 +9,7 @@ each chunk comes back as one atomically written part.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -21,6 +22,7 @@ from blindpairs.errors import BlindpairsError, ConfigError, WorkspaceError
 from blindpairs.progress import progress
 from blindpairs.workspace import Workspace
 from embeddings import clip, dinov2, identity_cache, registry, replace, store, tiles, weights
+from embeddings import device as devices
 from embeddings.params import NONE, EmbedParams
 from embeddings.spec import EncoderOptions
 from embeddings.worker import ChunkResult, ChunkTask, EncoderConfig, embed_chunk
@@ -99,6 +101,22 @@ def encoder_config(role: str, encoder_id: str, params: EmbedParams) -> EncoderCo
     )
 
 
+def planned_dtype(out_dir: Path, model: dict[str, Any], config: EncoderConfig) -> str:
+    """The concrete compute dtype of a run, part of the embedding identity.
+
+    An explicit ``--compute-dtype`` is used as given. ``auto`` keeps the dtype
+    the folder's parts were made with (a resumed run never mixes dtypes, and a
+    no-op run imports no torch); in an empty folder it follows the rule in
+    :mod:`embeddings.device` (never a timing).
+    """
+    if config.compute_dtype != "auto":
+        return config.compute_dtype
+    recorded = store.recorded_compute_dtypes(out_dir, model)
+    if len(recorded) == 1:
+        return recorded.pop()
+    return devices.compute_dtype_name("auto", config.device)
+
+
 def plan_job(
     ws: Workspace,
     role: str,
@@ -108,10 +126,10 @@ def plan_job(
 ) -> EncoderJob:
     """Compare the tiles with what the encoder folder holds; fail fast on a foreign folder."""
     options = EncoderOptions(config.checkpoint, config.image_size, config.pooling)
-    identity = store.identity(
-        identity_cache.cached_describe(ws.embeddings, config.encoder_id, options)
-    )
+    model = identity_cache.cached_describe(ws.embeddings, config.encoder_id, options)
     out_dir = ws.encoder_dir(config.encoder_id)
+    config = dataclasses.replace(config, compute_dtype=planned_dtype(out_dir, model, config))
+    identity = store.identity({**model, "compute_dtype": config.compute_dtype})
     state = store.scan(out_dir, identity)
     if state.other_parts and not params.replace:
         raise ConfigError(

@@ -1,8 +1,9 @@
 """The embed stage's folder: embeddings parts, their identity, and recorded failures.
 
 An embedding's identity is its encoder id, weights tag, preprocessing,
-dimension and random-weights flag (``EMBEDDING_META_KEYS``); a folder holds
-parts of one identity only, which is what ``schemas.read_embeddings`` needs.
+dimension, random-weights flag and compute dtype (``EMBEDDING_META_KEYS``); a
+folder holds parts of one identity only, which is what
+``schemas.read_embeddings`` needs.
 """
 
 from __future__ import annotations
@@ -52,6 +53,18 @@ def identity_key(meta: Mapping[str, Any]) -> str:
 
 def parts(encoder_dir: Path) -> list[Path]:
     return sorted(Path(encoder_dir).glob("part-*.parquet"))
+
+
+def recorded_compute_dtypes(encoder_dir: Path, model: Mapping[str, Any]) -> set[str]:
+    """Compute dtypes of the parts that match ``model`` in every identity key but the dtype."""
+    keys = [k for k in EMBEDDING_META_KEYS if k != "compute_dtype"]
+    want = json.dumps({k: identity(model)[k] for k in keys}, sort_keys=True)
+    found = set()
+    for part in parts(encoder_dir):
+        meta = identity(read_metadata(part))
+        if json.dumps({k: meta[k] for k in keys}, sort_keys=True) == want:
+            found.add(str(meta["compute_dtype"]))
+    return found
 
 
 @dataclass
