@@ -64,6 +64,7 @@ class EncoderSummary:
     vanished: int = 0
     pruned: int = 0
     seconds: float = 0.0
+    load_seconds: float = 0.0
     reasons: dict[str, str] = field(default_factory=dict)
 
 
@@ -277,6 +278,7 @@ def _embed_chunks(
             summary.parts += save_result(job, result, params)
             summary.embedded += len(result.tile_ids)
             summary.failed += len(result.failures)
+            summary.load_seconds += result.load_seconds
             summary.reasons.update(result.failures)
             bar.update(len(result.tile_ids) + len(result.failures))
     summary.seconds = time.perf_counter() - start

@@ -61,6 +61,7 @@ class ChunkResult:
     failures: list[tuple[str, str]] = field(default_factory=list)
     info: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
+    load_seconds: float = 0.0
 
 
 def get_encoder(config: EncoderConfig) -> ImageEncoder:
@@ -114,6 +115,7 @@ def embed_chunk(task: ChunkTask) -> ChunkResult:
 
     start = time.perf_counter()
     encoder = get_encoder(task.config)
+    loaded = time.perf_counter()
     ids: list[str] = []
     vectors: list[np.ndarray] = []
     failures: list[tuple[str, str]] = []
@@ -152,4 +154,5 @@ def embed_chunk(task: ChunkTask) -> ChunkResult:
         failures=failures,
         info=encoder.info(),
         seconds=time.perf_counter() - start,
+        load_seconds=loaded - start,
     )
