@@ -91,3 +91,20 @@ def resolve_compute_dtype(requested: str | None, device: torch.device) -> torch.
     if name not in COMPUTE_DTYPES:
         raise ConfigError(f"compute dtype {name!r}: expected one of {', '.join(COMPUTE_DTYPES)}")
     return getattr(torch, auto_dtype_name(device) if name == "auto" else name)
+
+
+def batch_for_memory(
+    free_bytes: int, bytes_per_image: float, *, fraction: float = 0.6, cap: int = 1024
+) -> int:
+    """The batch size for a GPU with ``free_bytes`` free: a power of two, 1 to ``cap``.
+
+    ``bytes_per_image`` is the measured peak memory of one image through the
+    model; ``fraction`` of the free memory is used, leaving room for the
+    allocator and for the next batch's inputs.
+    """
+    if bytes_per_image <= 0 or free_bytes <= 0:
+        return 1
+    fits = int(free_bytes * fraction // bytes_per_image)
+    if fits < 1:
+        return 1
+    return min(cap, 1 << (fits.bit_length() - 1))

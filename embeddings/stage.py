@@ -209,7 +209,7 @@ def chunk_tasks(job: EncoderJob, params: EmbedParams) -> Iterator[ChunkTask]:
                 source=part.stem,
                 tile_ids=tuple(chunk),
                 images=tuple(images.get(t) for t in chunk),
-                batch_size=params.batch_size,
+                batch_size=None if params.batch_size == "auto" else int(params.batch_size),
                 decode_threads=params.decode_threads,
             )
 
