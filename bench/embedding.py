@@ -135,38 +135,42 @@ def stage_mode(args: argparse.Namespace) -> None:
         )  # fmt: skip
         paths = {clip_id: save_checkpoint(clip_id, ckpt / "clip")}
         paths[dino_id] = save_checkpoint(dino_id, ckpt / "dino")
-        out, wall = blindpairs(
-            "embed", "-w", str(ws), "-q", "--encoders", args.set,
-            "--clip-checkpoint", str(paths[clip_id]), "--dino-checkpoint", str(paths[dino_id]),
-            "--device", args.device, "--compute-dtype", args.dtype,
-            "--batch-size", str(args.stage_batch), "--workers", str(args.workers),
-        )  # fmt: skip
-        stage = {
-            m[1]: (int(m[2]), float(m[3]), float(m[4]))
-            for m in map(_SUMMARY.match, out.splitlines())
-            if m
-        }
-        if set(stage) != {clip_id, dino_id}:
-            sys.exit(f"could not read the embed summary:\n{out}")
-        tiles = stage[clip_id][0]
         print(
             f"machine: {os.cpu_count()} cores, torch {torch.__version__}, "
-            f"{torch.get_num_threads()} threads; {tiles} real {args.tile_size} px tiles of "
+            f"{torch.get_num_threads()} threads; real {args.tile_size} px tiles of "
             f"{len(scenes)} scenes; dtype {args.dtype}, batch {args.stage_batch}"
         )
-        print(f"blindpairs embed (both encoders, load included): {wall:.1f} s wall")
-        cols = ("stage img/s", "model img/s", "stage/model")
-        print(f"{'encoder':42} " + " ".join(f"{c:>11}" for c in cols) + f" {'load s':>7}")
-        for encoder_id in (clip_id, dino_id):
+        cols = ("tiles", "stage img/s", "model img/s", "stage/model", "load s", "wall s", "loadavg")
+        print(f"{'encoder':42} " + " ".join(f"{c:>11}" for c in cols))
+        for role, encoder_id in (("clip", clip_id), ("dino", dino_id)):
+            other = "dino" if role == "clip" else "clip"
             enc = create_encoder(
                 encoder_id, checkpoint=str(paths[encoder_id]), device=args.device, dtype=args.dtype
             )
-            model = images_per_second(enc, tiles, args.stage_batch)
-            _, rate, load = stage[encoder_id]
-            print(
-                f"{encoder_id:42} {rate:>11.2f} {model:>11.2f} {rate / model:>11.2f} {load:>7.1f}"
-            )
+            before = images_per_second(enc, args.model_images, args.stage_batch)
+            out, wall = blindpairs(
+                "embed", "-w", str(ws), "-q", "--encoders", args.set, f"--{other}", "none",
+                f"--{role}-checkpoint", str(paths[encoder_id]),
+                "--device", args.device, "--compute-dtype", args.dtype,
+                "--batch-size", str(args.stage_batch), "--workers", str(args.workers),
+            )  # fmt: skip
+            after = images_per_second(enc, args.model_images, args.stage_batch)
             del enc
+            found = [m for m in map(_SUMMARY.match, out.splitlines()) if m]
+            if len(found) != 1 or found[0][1] != encoder_id:
+                sys.exit(f"could not read the embed summary:\n{out}")
+            tiles, rate, load = int(found[0][2]), float(found[0][3]), float(found[0][4])
+            model = (before + after) / 2  # the model alone, just before and just after
+            cells = (
+                f"{tiles:>11d}", f"{rate:>11.2f}", f"{model:>11.2f}", f"{rate / model:>11.2f}",
+                f"{load:>11.1f}", f"{wall:>11.1f}", f"{os.getloadavg()[0]:>11.1f}",
+            )  # fmt: skip
+            print(f"{encoder_id:42} " + " ".join(cells))
+        print(
+            "stage img/s: the embed summary (decode, preprocess, forward, Parquet; model load "
+            "excluded); model img/s: encode_images on ready tensors, mean of one run just "
+            "before and one just after the stage; wall s: the whole command"
+        )
 
 
 def model_mode(args: argparse.Namespace) -> None:
@@ -215,6 +219,7 @@ def main() -> None:
     stage.add_argument("--stride", type=int, default=96, help="tile stride (more tiles)")
     stage.add_argument("--stage-batch", type=int, default=32, help="--batch-size of the stage")
     stage.add_argument("--workers", type=int, default=1, help="Dask threads of the stage")
+    stage.add_argument("--model-images", type=int, default=64, help="images per model run")
     args = parser.parse_args()
     (stage_mode if args.stage else model_mode)(args)
 
