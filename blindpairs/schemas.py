@@ -152,6 +152,16 @@ def read_geo_metadata(path: str | Path) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- readers
+def read_table(path: str | Path, columns: list[str] | None = None) -> pa.Table:
+    """One Parquet file as a table (with its metadata).
+
+    ``pq.read_table`` goes through ``pyarrow.dataset``, whose import pulls in
+    pandas (about half a second); a single file needs neither.
+    """
+    with pq.ParquetFile(path) as fh:
+        return fh.read(columns=columns)
+
+
 def read_tiles(parts: list[Path], columns: list[str] | None = None) -> pa.Table:
     """Read tile parts (all columns, or ``columns``) into one table."""
     if not parts:
@@ -160,7 +170,7 @@ def read_tiles(parts: list[Path], columns: list[str] | None = None) -> pa.Table:
             if columns is None
             else TILES_SCHEMA.empty_table().select(columns)
         )
-    tables = [pq.read_table(p, columns=columns) for p in parts]
+    tables = [read_table(p, columns=columns) for p in parts]
     return pa.concat_tables(tables, promote_options="default")
 
 
@@ -199,7 +209,7 @@ def read_embeddings(encoder_dir: Path) -> tuple[list[str], Any, dict[str, Any]]:
                 f"{meta.get('dim')}) in one folder ({differ}); remove one of them "
                 "(or run embed --replace) and re-run embed",
             )
-        table = pq.read_table(part, columns=[EMBEDDING_ID, EMBEDDING_VECTOR])
+        table = read_table(part, columns=[EMBEDDING_ID, EMBEDDING_VECTOR])
         if table.num_rows == 0:
             continue
         vec_type = table.schema.field(EMBEDDING_VECTOR).type

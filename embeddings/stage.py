@@ -25,7 +25,13 @@ from embeddings import clip, dinov2, identity_cache, registry, replace, store, t
 from embeddings import device as devices
 from embeddings.params import NONE, EmbedParams
 from embeddings.spec import EncoderOptions
-from embeddings.worker import ChunkResult, ChunkTask, EncoderConfig, embed_chunk
+from embeddings.worker import (
+    ChunkResult,
+    ChunkTask,
+    EncoderConfig,
+    embed_chunk,
+    release_encoders,
+)
 
 log = logging.getLogger(__name__)
 
@@ -327,12 +333,15 @@ def embed_workspace(
     if not any(j.n_todo or j.stale_parts for j in jobs):
         return summaries
     factory = client_factory or compute.dask_client
-    with factory() as client:
-        for i, job in enumerate(jobs):
-            if job.n_todo or job.stale_parts:
-                done = run_job(job, client, params, quiet)
-                done.vanished, done.pruned = summaries[i].vanished, summaries[i].pruned
-                summaries[i] = done
+    try:
+        with factory() as client:
+            for i, job in enumerate(jobs):
+                if job.n_todo or job.stale_parts:
+                    done = run_job(job, client, params, quiet)
+                    done.vanished, done.pruned = summaries[i].vanished, summaries[i].pruned
+                    summaries[i] = done
+    finally:
+        release_encoders()  # a local cluster's models live in this process
     return summaries
 
 

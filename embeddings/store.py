@@ -26,6 +26,7 @@ from blindpairs.schemas import (
     EMBEDDING_META_KEYS,
     embeddings_schema,
     read_metadata,
+    read_table,
     with_metadata,
 )
 
@@ -87,7 +88,7 @@ def scan(encoder_dir: Path, wanted: Mapping[str, Any]) -> FolderState:
             state.other_parts.append(part)
             state.other_identity = state.other_identity or identity(meta)
             continue
-        state.done.update(pq.read_table(part, columns=[EMBEDDING_ID]).column(0).to_pylist())
+        state.done.update(read_table(part, columns=[EMBEDDING_ID]).column(0).to_pylist())
     failed = scan_failures(encoder_dir, key)
     state.failed = {t: r for t, r in failed.items() if t not in state.done}
     return state
@@ -98,7 +99,7 @@ def scan_failures(encoder_dir: Path, key: str) -> dict[str, str]:
     path = Path(encoder_dir) / FAILURES
     if not path.exists():
         return {}
-    table = pq.read_table(path)
+    table = read_table(path)
     return {
         tid: reason
         for tid, reason, ident in zip(
@@ -166,7 +167,7 @@ def record_failures(
     key = identity_key(wanted)
     rows: dict[tuple[str, str], dict[str, str]] = {}
     if path.exists():
-        for row in pq.read_table(path).to_pylist():
+        for row in read_table(path).to_pylist():
             rows[(row["identity"], row["tile_id"])] = row
     if not failures and not any((key, t) in rows for t in resolved):
         return
@@ -191,7 +192,7 @@ def prune(encoder_dir: Path, wanted: Mapping[str, Any], keep: set[str]) -> int:
     for part in parts(encoder_dir):
         if identity_key(read_metadata(part)) != key:
             continue
-        table = pq.read_table(part)
+        table = read_table(part)
         ids = table.column(EMBEDDING_ID).to_pylist()
         mask = [t in keep for t in ids]
         if all(mask):

@@ -76,6 +76,12 @@ def get_encoder(config: EncoderConfig) -> ImageEncoder:
         return _ENCODERS[config]
 
 
+def release_encoders() -> None:
+    """Drop this process's cached encoders (after a local run; later stages need the memory)."""
+    with _CACHE_LOCK:
+        _ENCODERS.clear()
+
+
 def _create(config: EncoderConfig) -> ImageEncoder:
     """Create the encoder; a library error becomes one naming the encoder and its weights."""
     from embeddings.registry import create_encoder
