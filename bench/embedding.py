@@ -138,7 +138,8 @@ def stage_mode(args: argparse.Namespace) -> None:
         print(
             f"machine: {os.cpu_count()} cores, torch {torch.__version__}, "
             f"{torch.get_num_threads()} threads; real {args.tile_size} px tiles of "
-            f"{len(scenes)} scenes; dtype {args.dtype}, batch {args.stage_batch}"
+            f"{len(scenes)} scenes; dtype {args.dtype}, batch {args.stage_batch}, "
+            f"{args.workers} Dask threads"
         )
         cols = ("tiles", "stage img/s", "model img/s", "stage/model", "load s", "wall s", "loadavg")
         print(f"{'encoder':42} " + " ".join(f"{c:>11}" for c in cols))
@@ -218,7 +219,9 @@ def main() -> None:
     stage.add_argument("--tile-size", type=int, default=512)
     stage.add_argument("--stride", type=int, default=96, help="tile stride (more tiles)")
     stage.add_argument("--stage-batch", type=int, default=32, help="--batch-size of the stage")
-    stage.add_argument("--workers", type=int, default=1, help="Dask threads of the stage")
+    stage.add_argument(
+        "--workers", type=int, default=os.cpu_count() or 1, help="Dask threads of the stage"
+    )
     stage.add_argument("--model-images", type=int, default=64, help="images per model run")
     args = parser.parse_args()
     (stage_mode if args.stage else model_mode)(args)

@@ -284,7 +284,8 @@ def _embed_chunks(
             summary.parts += save_result(job, result, params)
             summary.embedded += len(result.tile_ids)
             summary.failed += len(result.failures)
-            summary.load_seconds += result.load_seconds
+            # concurrent chunks wait for the same load: its wall time is the longest wait
+            summary.load_seconds = max(summary.load_seconds, result.load_seconds)
             summary.reasons.update(result.failures)
             bar.update(len(result.tile_ids) + len(result.failures))
     summary.seconds = time.perf_counter() - start
