@@ -53,9 +53,9 @@ lint: install  ## ruff lint and format check
 	$(VENV)/bin/ruff format --check .
 
 demo: install  ## the pipeline on built-in example scenes (small real encoders; ENCODERS=tiny offline)
-	$(BP) example-scenes $(DEMO_WS)/scenes
 	@$(MAKE) --no-print-directory benchmark WORKSPACE=$(DEMO_WS) SCENES=$(DEMO_WS)/scenes \
 		CONFIG=$(or $(CONFIG),examples/demo.yaml) ENCODERS=$(DEMO_ENCODERS) \
+		BENCHMARK_BEFORE="example-scenes $(DEMO_WS)/scenes +" \
 	|| { echo "demo: stopped. Without model weights, run the same demo on random-weight encoders:" \
 		"make demo ENCODERS=tiny"; exit 1; }
 	@echo "demo: done; open $(DEMO_WS)/reports/index.html"
@@ -81,13 +81,33 @@ evaluate: install  ## score MODEL (comma-separated ids, e.g. random,clip:clip-ti
 report: install  ## render WORKSPACE/reports/index.html
 	$(BP) report --workspace $(WORKSPACE) $(CONFIG_FLAG)
 
-benchmark: tiles embeddings pairs export  ## every stage: tile, embed, mine, export, [ingest, evaluate,] report
-	@if [ -n "$(ANNOTATIONS)$(LABEL_STUDIO_URL)" ]; then $(MAKE) --no-print-directory ingest; \
-	else echo "ingest: skipped (no ANNOTATIONS= or LABEL_STUDIO_URL= given)"; fi
-	@if [ -f "$(WORKSPACE)/benchmark/benchmark.parquet" ]; then $(MAKE) --no-print-directory evaluate; \
-	else echo "evaluate: skipped (no published benchmark in $(WORKSPACE)/benchmark yet)"; fi
-	@$(MAKE) --no-print-directory report
-	@$(BP) status --workspace $(WORKSPACE)
+# The same commands as the stage targets, chained with + in one process (imports paid once).
+TILE_CMD = tile $(SCENES) --workspace $(WORKSPACE) $(CONFIG_FLAG) $(SCHEDULER_FLAG)
+EMBED_CMD = embed --workspace $(WORKSPACE) $(CONFIG_FLAG) $(ENCODERS_FLAG) $(SCHEDULER_FLAG) --replace --prune
+MINE_CMD = mine --workspace $(WORKSPACE) $(CONFIG_FLAG) $(ENCODERS_FLAG) $(SCHEDULER_FLAG)
+EXPORT_CMD = export --workspace $(WORKSPACE) $(CONFIG_FLAG) $(if $(LABEL_STUDIO_URL),--push $(LABEL_STUDIO_URL),)
+INGEST_CMD = ingest --workspace $(WORKSPACE) $(CONFIG_FLAG) $(if $(ANNOTATIONS),--annotations $(ANNOTATIONS),--pull $(LABEL_STUDIO_URL))
+REPORT_CMD = report --workspace $(WORKSPACE) $(CONFIG_FLAG)
+
+INGEST_GIVEN := $(if $(ANNOTATIONS)$(LABEL_STUDIO_URL),yes,)
+PUBLISHED = $(wildcard $(WORKSPACE)/benchmark/benchmark.parquet)
+EVALUATE_CMD = evaluate --workspace $(WORKSPACE) $(CONFIG_FLAG) --models $(MODEL)
+# commands run first in the same process (the demo's example-scenes)
+BENCHMARK_BEFORE ?=
+
+benchmark: install  ## every stage: tile, embed, mine, export, [ingest, evaluate,] report
+ifeq ($(INGEST_GIVEN),yes)
+	$(BP) $(BENCHMARK_BEFORE) $(TILE_CMD) + $(EMBED_CMD) + $(MINE_CMD) + $(EXPORT_CMD) + $(INGEST_CMD)
+	@if [ -f "$(WORKSPACE)/benchmark/benchmark.parquet" ]; then \
+		$(BP) $(EVALUATE_CMD) + $(REPORT_CMD) + status --workspace $(WORKSPACE); \
+	else echo "evaluate: skipped (no published benchmark in $(WORKSPACE)/benchmark yet)"; \
+		$(BP) $(REPORT_CMD) + status --workspace $(WORKSPACE); fi
+else
+	@echo "ingest: skipped (no ANNOTATIONS= or LABEL_STUDIO_URL= given)"
+	@$(if $(PUBLISHED),,echo "evaluate: skipped (no published benchmark in $(WORKSPACE)/benchmark yet)")
+	$(BP) $(BENCHMARK_BEFORE) $(TILE_CMD) + $(EMBED_CMD) + $(MINE_CMD) + $(EXPORT_CMD) \
+		$(if $(PUBLISHED),+ $(EVALUATE_CMD),) + $(REPORT_CMD) + status --workspace $(WORKSPACE)
+endif
 
 clean-demo:  ## remove the demo workspace
 	rm -rf $(DEMO_WS)

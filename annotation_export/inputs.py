@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from blindpairs.errors import InputError, WorkspaceError
-from blindpairs.schemas import PAIRS_SCHEMA, read_metadata
+from blindpairs.schemas import PAIRS_SCHEMA, read_metadata, read_table
 from blindpairs.workspace import Workspace
 
 TILE_INFO_COLUMNS = ["tile_id", "scene_id", "scene_uri", "gsd_m", "geometry"]
@@ -21,7 +21,7 @@ def read_pairs(ws: Workspace) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     if not path.is_file():
         raise WorkspaceError(f"{path}: no pairs; run `blindpairs mine` first")
     try:
-        table = pq.read_table(path)
+        table = read_table(path)  # not pq.read_table: pyarrow.dataset imports pandas
         meta = read_metadata(path)
     except (OSError, pa.ArrowException) as exc:
         raise InputError(str(path), f"not a readable parquet file: {exc}") from None

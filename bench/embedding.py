@@ -1,25 +1,39 @@
-"""Embedding throughput per registered architecture, against two baselines from the same run.
+"""Embedding throughput: the model alone, and the whole embed stage against it.
 
-For each encoder (real architectures with random weights: speed does not
-depend on the values), images per second through ``encode_images`` at a few
-batch sizes, next to
+Model mode (default): for each encoder (real architectures with random
+weights: speed does not depend on the values), images per second through
+``encode_images`` on ready tensors at a few batch sizes, next to
 
 * naive: the same model fed one image at a time, and
 * roofline: measured matmul FLOP/s of this machine (same dtype) divided by the
   model's FLOPs per image (counted with ``torch.utils.flop_counter``).
 
-The figure is ``of roofline`` (achieved / roofline images/s).
+Stage mode (``--stage``): tiles real scenes (``../shared/data``) with
+``blindpairs tile``, saves random weights of the real architectures as local
+checkpoints, runs the real ``blindpairs embed --clip-checkpoint ...
+--dino-checkpoint ...`` on them, then times the same encoders (loaded from the
+same checkpoints) on ready tensors. Prints, per encoder, stage img/s (PNG
+decode, preprocessing, forward, Parquet; the model load excluded) over
+model-only img/s, from one run.
 
     .venv/bin/python bench/embedding.py                       # every encoder
     .venv/bin/python bench/embedding.py --encoders clip:ViT-B-32/laion2b_s34b_b79k \
         --batch-sizes 1,8,32 --images 32 --dtype bfloat16
+    .venv/bin/python bench/embedding.py --stage               # small pair, real tiles
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import glob
+import os
+import re
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
 
 import torch
 
@@ -74,17 +88,95 @@ def images_per_second(enc: ImageEncoder, n: int, batch: int) -> float:
     return n / (time.perf_counter() - start)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--encoders", default=",".join(list_encoders()), help="comma-separated ids")
-    parser.add_argument("--batch-sizes", default="4,16", help="comma-separated batch sizes")
-    parser.add_argument("--images", type=int, default=16, help="images per measurement")
-    parser.add_argument("--naive-images", type=int, default=4, help="images for the naive loop")
-    parser.add_argument("--device", default="auto")
-    parser.add_argument("--dtype", default="float32", help="float32, bfloat16, float16 or auto")
-    args = parser.parse_args()
-    batches = [int(b) for b in args.batch_sizes.split(",")]
+def save_checkpoint(encoder_id: str, folder: Path) -> Path:
+    """Random weights of ``encoder_id``'s real architecture, saved as a local checkpoint."""
+    enc = random_weights_encoder(encoder_id, "cpu", "float32")
+    if enc.family == "clip":
+        path = folder / "open_clip_pytorch_model.bin"
+        torch.save(enc.model.state_dict(), path)
+    else:
+        from safetensors.torch import save_file
 
+        path = folder / "dinov2.safetensors"
+        save_file({k: v.contiguous() for k, v in enc.model.state_dict().items()}, path)
+    return path
+
+
+def blindpairs(*args: str) -> tuple[str, float]:
+    """Run the ``blindpairs`` CLI; return its stdout and wall-clock seconds."""
+    cmd = [sys.executable, "-m", "blindpairs", *args]
+    start = time.perf_counter()
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - start
+    if done.returncode not in (0, 1):
+        sys.exit(f"{' '.join(cmd)} failed ({done.returncode}):\n{done.stdout}{done.stderr}")
+    return done.stdout, wall
+
+
+_SUMMARY = re.compile(r"^embed (\S+): (\d+) embedded.*\(([\d.]+) tiles/s after ([\d.]+) s")
+
+
+def stage_mode(args: argparse.Namespace) -> None:
+    """Tile real scenes, embed them with ``blindpairs embed``, compare with the model alone."""
+    from blindpairs.schemas import ENCODER_SETS
+    from embeddings.registry import create_encoder
+
+    scenes = sorted(glob.glob(args.scenes))
+    if not scenes:
+        sys.exit(f"no scenes match {args.scenes}")
+    clip_id, dino_id = ENCODER_SETS[args.set]
+    with tempfile.TemporaryDirectory(prefix="bench-embed-") as tmp:
+        ws, ckpt = Path(tmp) / "ws", Path(tmp) / "ckpt"
+        for sub in ("clip", "dino"):
+            (ckpt / sub).mkdir(parents=True)
+        out, _ = blindpairs(
+            "tile", *scenes, "-w", str(ws), "-q", "--size", str(args.tile_size),
+            "--stride", str(args.stride), "--min-valid", "0.5",
+        )  # fmt: skip
+        paths = {clip_id: save_checkpoint(clip_id, ckpt / "clip")}
+        paths[dino_id] = save_checkpoint(dino_id, ckpt / "dino")
+        print(
+            f"machine: {os.cpu_count()} cores, torch {torch.__version__}, "
+            f"{torch.get_num_threads()} threads; real {args.tile_size} px tiles of "
+            f"{len(scenes)} scenes; dtype {args.dtype}, batch {args.stage_batch}, "
+            f"{args.workers} Dask threads"
+        )
+        cols = ("tiles", "stage img/s", "model img/s", "stage/model", "load s", "wall s", "loadavg")
+        print(f"{'encoder':42} " + " ".join(f"{c:>11}" for c in cols))
+        for role, encoder_id in (("clip", clip_id), ("dino", dino_id)):
+            other = "dino" if role == "clip" else "clip"
+            enc = create_encoder(
+                encoder_id, checkpoint=str(paths[encoder_id]), device=args.device, dtype=args.dtype
+            )
+            before = images_per_second(enc, args.model_images, args.stage_batch)
+            out, wall = blindpairs(
+                "embed", "-w", str(ws), "-q", "--encoders", args.set, f"--{other}", "none",
+                f"--{role}-checkpoint", str(paths[encoder_id]),
+                "--device", args.device, "--compute-dtype", args.dtype,
+                "--batch-size", str(args.stage_batch), "--workers", str(args.workers),
+            )  # fmt: skip
+            after = images_per_second(enc, args.model_images, args.stage_batch)
+            del enc
+            found = [m for m in map(_SUMMARY.match, out.splitlines()) if m]
+            if len(found) != 1 or found[0][1] != encoder_id:
+                sys.exit(f"could not read the embed summary:\n{out}")
+            tiles, rate, load = int(found[0][2]), float(found[0][3]), float(found[0][4])
+            model = (before + after) / 2  # the model alone, just before and just after
+            cells = (
+                f"{tiles:>11d}", f"{rate:>11.2f}", f"{model:>11.2f}", f"{rate / model:>11.2f}",
+                f"{load:>11.1f}", f"{wall:>11.1f}", f"{os.getloadavg()[0]:>11.1f}",
+            )  # fmt: skip
+            print(f"{encoder_id:42} " + " ".join(cells))
+        print(
+            "stage img/s: the embed summary (decode, preprocess, forward, Parquet; model load "
+            "excluded); model img/s: encode_images on ready tensors, mean of one run just "
+            "before and one just after the stage; wall s: the whole command"
+        )
+
+
+def model_mode(args: argparse.Namespace) -> None:
+    """Images/s of each encoder on ready tensors, against naive and roofline."""
+    batches = [int(b) for b in args.batch_sizes.split(",")]
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}")
     header = (
         f"{'encoder':42} {'dtype':8} {'batch':>5} {'img/s':>8} {'naive':>8} "
@@ -109,6 +201,30 @@ def main() -> None:
             )
         print(f"  {flops / 1e9:.2f} GFLOP/image; matmul peak {peak / 1e9:.1f} GFLOP/s ({device})")
         del enc
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--encoders", default=",".join(list_encoders()), help="comma-separated ids")
+    parser.add_argument("--batch-sizes", default="4,16", help="comma-separated batch sizes")
+    parser.add_argument("--images", type=int, default=16, help="images per measurement")
+    parser.add_argument("--naive-images", type=int, default=4, help="images for the naive loop")
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--dtype", default="float32", help="float32, bfloat16, float16 or auto")
+    stage = parser.add_argument_group("stage mode")
+    stage.add_argument("--stage", action="store_true", help="time blindpairs embed vs the model")
+    stage.add_argument("--set", default="small", help="encoder pair: small, paper or tiny")
+    here = Path(__file__).resolve().parent.parent
+    stage.add_argument("--scenes", default=str(here.parent / "shared" / "data" / "*.tif"))
+    stage.add_argument("--tile-size", type=int, default=512)
+    stage.add_argument("--stride", type=int, default=96, help="tile stride (more tiles)")
+    stage.add_argument("--stage-batch", type=int, default=32, help="--batch-size of the stage")
+    stage.add_argument(
+        "--workers", type=int, default=os.cpu_count() or 1, help="Dask threads of the stage"
+    )
+    stage.add_argument("--model-images", type=int, default=64, help="images per model run")
+    args = parser.parse_args()
+    (stage_mode if args.stage else model_mode)(args)
 
 
 if __name__ == "__main__":

@@ -101,9 +101,16 @@ def _peak_mb() -> float:
 def run_case(method: str, n: int, dim: int, exact_max: int, sample: int) -> dict:
     """One measurement in this process; returns a JSON-able dict."""
     sys.path.insert(0, str(ROOT))
-    from pairs.candidates import exact_neighbours, find_candidates, rowwise_dot
+    from pairs.candidates import (
+        SearchOptions,
+        SearchVectors,
+        exact_neighbours,
+        find_candidates,
+        rowwise_dot,
+    )
     from pairs.faiss_import import gpu_count, import_faiss
     from pairs.search_plan import plan_search
+    from pairs.units import Thresholds
 
     faiss = import_faiss()
     clip, dino, planted = synthetic(n, dim)
@@ -129,14 +136,10 @@ def run_case(method: str, n: int, dim: int, exact_max: int, sample: int) -> dict
     plan = plan_search(n, "auto", exact_max, gpu_count(faiss))
     res = find_candidates(
         faiss,
-        clip,
-        dino,
-        np.ones(n, bool),
+        SearchVectors(clip, dino, np.ones(n, bool)),
         plan,
-        clip_min=TAU_CLIP,
-        dino_max=TAU_DINO,
-        tau_clip=TAU_CLIP,
-        batch=2048,
+        Thresholds(TAU_CLIP, TAU_DINO, TAU_CLIP),
+        SearchOptions(batch=2048),
     )
     wall = time.perf_counter() - t0
     c = res.candidates

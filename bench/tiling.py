@@ -74,17 +74,20 @@ def baseline(path: str, size: int) -> dict:
     return {"tiles": n, "seconds": time.perf_counter() - t0}
 
 
-def blindpairs(path: str, size: int, workspace: str, workers: int) -> dict:
+def blindpairs(path: str, size: int, workspace: str, workers: int, level: int) -> dict:
     from blindpairs.workspace import Workspace
     from mining.params import TileParams
     from mining.stage import run_tiles
 
-    params = TileParams(size=size, min_std=0.0, max_saturated=1.0)
+    params = TileParams(size=size, min_std=0.0, max_saturated=1.0, png_compression=level)
     t0 = time.perf_counter()
     summary = run_tiles(Workspace(workspace), [path], params, workers=workers, quiet=True)
+    seconds = time.perf_counter() - t0
+    parts = list((Path(workspace) / "tiles").glob("part-*.parquet"))
     return {
         "tiles": summary.tiles_written + sum(summary.dropped.values()),
-        "seconds": time.perf_counter() - t0,
+        "seconds": seconds,
+        "part_mb": sum(p.stat().st_size for p in parts) / 1e6,
     }
 
 
@@ -119,6 +122,9 @@ def main() -> None:
     ap.add_argument("--side", type=int, default=20000, help="scene side in pixels")
     ap.add_argument("--size", type=int, default=512, help="tile side in pixels")
     ap.add_argument("--workers", type=int, default=None, help="local Dask threads (default: CPUs)")
+    ap.add_argument(
+        "--png-compression", default="0,1", help="tile stage PNG levels to run (comma-separated)"
+    )
     ap.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -126,7 +132,7 @@ def main() -> None:
         res = (
             baseline(rest[0], int(rest[1]))
             if kind == "baseline"
-            else blindpairs(rest[0], int(rest[1]), rest[2], int(rest[3]))
+            else blindpairs(rest[0], int(rest[1]), rest[2], int(rest[3]), int(rest[4]))
         )
         res["peak_rss_mb"] = peak_rss_mb()
         print(json.dumps(res))
@@ -140,18 +146,27 @@ def main() -> None:
         gb = scene.stat().st_size / 1e9
         print(f"scene {args.side}^2 x4 uint16: {gb:.2f} GB in {time.perf_counter() - t0:.1f}s")
         base = _child("baseline", str(scene), str(args.size))
-        ours = _child("blindpairs", str(scene), str(args.size), str(Path(tmp) / "ws"), str(workers))
-    for name, r in (("plain rasterio read", base), ("blindpairs tile", ours)):
+        runs = [("plain rasterio read", base)]
+        for level in [int(v) for v in args.png_compression.split(",")]:
+            ws = str(Path(tmp) / f"ws{level}")
+            ours = _child("blindpairs", str(scene), str(args.size), ws, str(workers), str(level))
+            runs.append((f"blindpairs tile png {level}", ours))
+    for name, r in runs:
+        extra = f"  tiles part {r['part_mb']:.0f} MB" if "part_mb" in r else ""
         print(
             f"{name:22s} {r['tiles']:6d} tiles {r['seconds']:8.2f}s  "
             f"{r['tiles'] / r['seconds']:8.1f} tiles/s  "
-            f"{mb / r['seconds']:8.1f} MB/s  peak RSS {r['peak_rss_mb']:.0f} MB"
+            f"{mb / r['seconds']:8.1f} MB/s  peak RSS {r['peak_rss_mb']:.0f} MB{extra}"
+        )
+    for name, ours in runs[1:]:
+        print(
+            f"ratio ({name} / plain read, tiles/s): "
+            f"{(ours['tiles'] / ours['seconds']) / (base['tiles'] / base['seconds']):.3f}"
         )
     print(
-        "ratio (blindpairs / plain read, tiles/s): "
-        f"{(ours['tiles'] / ours['seconds']) / (base['tiles'] / base['seconds']):.3f}"
+        f"workers: {workers} threads; tile size {args.size}; GDAL_CACHEMAX={CACHE_MB} MB; "
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
     )
-    print(f"workers: {workers} threads; tile size {args.size}; GDAL_CACHEMAX={CACHE_MB} MB")
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "pairs.cli",
     "annotation_export.cli",
     "evaluation.cli",
+    "report.cli",
     "blindpairs.status",
 )
 
@@ -35,6 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Build, grow and use a remote sensing benchmark of CLIP-blind pairs: "
         "tile scenes, embed tiles with CLIP and DINOv2, mine pairs CLIP confuses but "
         "DINOv2 tells apart, annotate them, and score multimodal LLMs on them.",
+        epilog="Commands separated by a lone + run one after another in this process "
+        "(stopping at the first that fails): blindpairs tile S -w W + embed -w W + mine -w W",
     )
     parser.add_argument("--version", action="version", version=f"blindpairs {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -53,8 +56,38 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Separates the commands of a chain: `blindpairs tile S -w W + embed -w W + mine -w W`.
+CHAIN = "+"
+
+
+def split_chain(argv: list[str]) -> list[list[str]]:
+    """The commands of ``argv``, split on :data:`CHAIN` tokens (empty segments dropped)."""
+    segments: list[list[str]] = [[]]
+    for token in argv:
+        if token == CHAIN:
+            segments.append([])
+        else:
+            segments[-1].append(token)
+    return [s for s in segments if s]
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run one command, or a chain of commands in this one process (``+`` between them).
+
+    A chain stops at the first command that exits non-zero, like make; running
+    the stages in one process pays the interpreter start and imports once.
+    """
+    argv = sys.argv[1:] if argv is None else list(argv)
+    segments = split_chain(argv) or [argv]
     parser = build_parser()
+    for segment in segments:
+        rc = _run_one(parser, segment)
+        if rc:
+            return rc
+    return 0
+
+
+def _run_one(parser: argparse.ArgumentParser, argv: list[str]) -> int:
     args, unknown = parser.parse_known_args(argv)
     if unknown:  # a misspelled option: the stage's own usage, not the top-level one
         args._stage_parsers[args.command].error(f"unrecognized arguments: {' '.join(unknown)}")

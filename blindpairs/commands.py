@@ -94,5 +94,5 @@ def setup_logging(verbose: int) -> None:
     logging.getLogger("blindpairs").setLevel(min(level, logging.INFO))
     # Dask logs its cluster start-up at INFO; keep it for -vv.
     logging.getLogger("distributed").setLevel(logging.WARNING if verbose < 2 else logging.DEBUG)
-    for name in ("mining", "embeddings", "pairs", "annotation_export", "evaluation"):
+    for name in ("mining", "embeddings", "pairs", "annotation_export", "evaluation", "report"):
         logging.getLogger(name).setLevel(min(level, logging.INFO))

@@ -130,13 +130,18 @@ def to_dict(params: Any) -> dict[str, Any]:
     return out
 
 
+def safe_load(text: str) -> Any:
+    """``yaml.safe_load`` with libyaml's loader where PyYAML has it (about 10x faster)."""
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
+
+
 def load_config(path: str | os.PathLike[str] | None) -> dict[str, Any]:
     """Load a YAML config file: a mapping of stage name to that stage's options."""
     if path is None:
         return {}
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"{path}: config file not found") from None
     except yaml.YAMLError as exc:
@@ -158,7 +163,7 @@ def record_resolved(config_path: str | os.PathLike[str], stage: str, params: Any
     current: dict[str, Any] = {}
     if config_path.exists():
         try:
-            current = yaml.safe_load(config_path.read_text(encoding="utf-8")) or {}
+            current = safe_load(config_path.read_text(encoding="utf-8")) or {}
         except yaml.YAMLError:
             current = {}
     if current.get(stage) == to_dict(params):

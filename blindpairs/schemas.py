@@ -53,8 +53,17 @@ ENCODER_SETS: dict[str, tuple[str, str]] = {
 # ---------------------------------------------------------------- embeddings
 EMBEDDING_ID = "tile_id"
 EMBEDDING_VECTOR = "embedding"
-# Keys every embeddings part carries in its metadata (JSON under META_KEY).
-EMBEDDING_META_KEYS = ("encoder_id", "weights", "preprocessing", "dim", "random_weights")
+# Keys every embeddings part carries in its metadata (JSON under META_KEY): the
+# embedding's identity. The compute dtype belongs to it (bf16 and fp32 vectors
+# differ), so one folder never mixes dtypes.
+EMBEDDING_META_KEYS = (
+    "encoder_id",
+    "weights",
+    "preprocessing",
+    "dim",
+    "random_weights",
+    "compute_dtype",
+)
 
 
 def embeddings_schema(dim: int, dtype: pa.DataType | None = None) -> pa.Schema:
@@ -308,6 +317,16 @@ def read_geo_metadata(path: str | Path) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- readers
+def read_table(path: str | Path, columns: list[str] | None = None) -> pa.Table:
+    """One Parquet file as a table (with its metadata).
+
+    ``pq.read_table`` goes through ``pyarrow.dataset``, whose import pulls in
+    pandas (about half a second); a single file needs neither.
+    """
+    with pq.ParquetFile(path) as fh:
+        return fh.read(columns=columns)
+
+
 def read_tiles(parts: list[Path], columns: list[str] | None = None) -> pa.Table:
     """Read tile parts (all columns, or ``columns``) into one table."""
     if not parts:
@@ -316,7 +335,7 @@ def read_tiles(parts: list[Path], columns: list[str] | None = None) -> pa.Table:
             if columns is None
             else TILES_SCHEMA.empty_table().select(columns)
         )
-    tables = [pq.read_table(p, columns=columns) for p in parts]
+    tables = [read_table(p, columns=columns) for p in parts]
     return pa.concat_tables(tables, promote_options="default")
 
 
@@ -326,7 +345,7 @@ def read_embeddings(encoder_dir: Path) -> tuple[list[str], Any, dict[str, Any]]:
     Returns ``(tile_ids, vectors, meta)`` where ``vectors`` is a float32 NumPy
     array of shape (n, dim) in the order of ``tile_ids`` and ``meta`` the
     shared metadata. Raises :class:`~blindpairs.errors.InputError` when parts
-    disagree on encoder id, weights, preprocessing or dimension.
+    disagree on encoder id, weights, preprocessing, dimension or compute dtype.
     """
     import numpy as np
 
@@ -342,13 +361,20 @@ def read_embeddings(encoder_dir: Path) -> tuple[list[str], Any, dict[str, Any]]:
         if not meta:
             meta = m
         elif {k: meta.get(k) for k in EMBEDDING_META_KEYS} != key:
+            differ = ", ".join(
+                f"{k} {json.dumps(key[k], sort_keys=True)} vs "
+                f"{json.dumps(meta.get(k), sort_keys=True)}"
+                for k in EMBEDDING_META_KEYS
+                if key[k] != meta.get(k)
+            )
             raise InputError(
                 str(part),
                 f"embeddings of {key['encoder_id']!r} ({key['weights']}, dim {key['dim']}) "
                 f"mixed with {meta.get('encoder_id')!r} ({meta.get('weights')}, dim "
-                f"{meta.get('dim')}) in one folder; remove one of them and re-run embed",
+                f"{meta.get('dim')}) in one folder ({differ}); remove one of them "
+                "(or run embed --replace) and re-run embed",
             )
-        table = pq.read_table(part, columns=[EMBEDDING_ID, EMBEDDING_VECTOR])
+        table = read_table(part, columns=[EMBEDDING_ID, EMBEDDING_VECTOR])
         if table.num_rows == 0:
             continue
         vec_type = table.schema.field(EMBEDDING_VECTOR).type

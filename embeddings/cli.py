@@ -28,8 +28,11 @@ def _print_summary(summaries: list) -> None:
         if s.failed_before:
             line += f", {s.failed_before} failed earlier (--retry-failed to retry)"
         if s.embedded:
-            rate = s.embedded / max(s.seconds, 1e-9)
-            line += f", {s.parts} part(s) in {s.seconds:.1f} s ({rate:.1f} tiles/s)"
+            rate = s.embedded / max(s.seconds - s.load_seconds, 1e-9)
+            line += (
+                f", {s.parts} part(s) in {s.seconds:.1f} s ({rate:.1f} tiles/s after "
+                f"{s.load_seconds:.1f} s of model loading)"
+            )
         print(line)
         if s.pruned:
             print(f"  pruned {s.pruned} embedding(s) of tiles no longer in tiles/")

@@ -136,12 +136,7 @@ def load(
         )
     transform = image_transform_v2(PreprocessCfg(**model.visual.preprocess_cfg), is_train=False)
     dev = devices.resolve_device(device)
-    compute = devices.resolve_compute_dtype(
-        dtype,
-        dev,
-        cache_key=spec.encoder_id,
-        measure=devices.time_forward(model, model.encode_image, pre["size"]),
-    )
+    compute = devices.resolve_compute_dtype(dtype, dev)
     return ClipEncoder(
         encoder_id=spec.encoder_id,
         weights=weights_tag(spec, options),

@@ -1,17 +1,21 @@
-"""Device and compute dtype: CUDA when present, else CPU; dtype by rule or by measurement.
+"""Device and compute dtype: CUDA when present, else CPU; the dtype by a fixed rule.
 
-On CUDA, ``auto`` means bfloat16 weights where supported (else float16). On
-CPU, ``auto`` times one small batch in float32 and in bfloat16 and keeps the
-faster (bf16 wins on CPUs with AMX/AVX512-BF16, loses badly where it is
-emulated); the choice is cached per process and encoder.
+``--compute-dtype auto`` is resolved once, before any work, by a rule that
+depends only on the hardware (never on a timing, which can tie or flip):
+
+* CUDA: bfloat16 where the GPU supports it, else float16;
+* CPU: bfloat16 when the CPU has native BF16 arithmetic (AVX512-BF16 or AMX),
+  else float32 (on AVX2-only CPUs bf16 is emulated and slower; measured in
+  the README's performance section);
+* anything else (MPS): float32.
+
+The resolved dtype is part of the embedding identity (see
+:mod:`embeddings.store`), so one encoder folder never mixes dtypes.
 """
 
 from __future__ import annotations
 
-import logging
 import re
-import time
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from blindpairs.errors import ConfigError
@@ -19,11 +23,8 @@ from blindpairs.errors import ConfigError
 if TYPE_CHECKING:
     import torch
 
-log = logging.getLogger(__name__)
-
 COMPUTE_DTYPES = ("auto", "float32", "bfloat16", "float16")
 _DEVICE_RE = re.compile(r"^(auto|cpu|cuda(:\d+)?|mps)$")
-_CPU_CHOICE: dict[tuple[str, int], str] = {}
 
 
 def parse_device(value: object) -> str:
@@ -46,74 +47,64 @@ def resolve_device(name: str | None) -> torch.device:
     return torch.device(name)
 
 
-def resolve_compute_dtype(
-    requested: str | None,
-    device: torch.device,
-    *,
-    cache_key: str,
-    measure: Callable[[torch.dtype], float],
-) -> torch.dtype:
-    """The dtype to run the model in.
-
-    ``measure(dtype)`` converts the model to ``dtype`` and returns seconds
-    per image; it is only called for ``auto`` on CPU.
-    """
+def cpu_has_native_bf16() -> bool:
+    """Whether this CPU computes bfloat16 natively (AVX512-BF16 or AMX tiles), per torch."""
     import torch
 
+    probes = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    return any(bool(getattr(torch.cpu, name, lambda: False)()) for name in probes)
+
+
+def auto_dtype_name(device: torch.device) -> str:
+    """The rule behind ``auto`` (module docstring): a dtype name for ``device``."""
+    import torch
+
+    if device.type == "cuda":
+        return "bfloat16" if torch.cuda.is_bf16_supported() else "float16"
+    if device.type == "cpu":
+        return "bfloat16" if cpu_has_native_bf16() else "float32"
+    return "float32"
+
+
+def compute_dtype_name(requested: str | None, device: str | None) -> str:
+    """``requested`` resolved to a concrete dtype name for ``device`` (a ``--device`` value)."""
     requested = requested or "auto"
     if requested not in COMPUTE_DTYPES:
         raise ConfigError(
             f"compute dtype {requested!r}: expected one of {', '.join(COMPUTE_DTYPES)}"
         )
     if requested != "auto":
-        return getattr(torch, requested)
-    if device.type == "cuda":
-        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    if device.type != "cpu":
-        return torch.float32
-    key = (cache_key, torch.get_num_threads())
-    if key not in _CPU_CHOICE:
-        fp32 = measure(torch.float32)
-        bf16 = measure(torch.bfloat16)
-        _CPU_CHOICE[key] = "bfloat16" if bf16 < fp32 else "float32"
-        log.info(
-            "%s on CPU: float32 %.3f s/image, bfloat16 %.3f s/image -> %s",
-            cache_key,
-            fp32,
-            bf16,
-            _CPU_CHOICE[key],
-        )
-    return getattr(torch, _CPU_CHOICE[key])
-
-
-def time_forward(
-    model: torch.nn.Module, forward: Callable[[torch.Tensor], torch.Tensor], size: int
-) -> Callable[[torch.dtype], float]:
-    """A ``measure`` function for :func:`resolve_compute_dtype` (2 images, 1 warm-up, best of 3).
-
-    The model's float32 state is restored after each measurement, so a
-    bfloat16 trial never costs the float32 weights any precision.
-    """
+        return requested
     import torch
 
-    snapshot: dict[str, torch.Tensor] = {}
+    name = parse_device(device or "auto")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        return "bfloat16"  # GPU workers elsewhere (--scheduler): the CUDA rule, unchecked
+    return auto_dtype_name(resolve_device(name))
 
-    def measure(dtype: torch.dtype) -> float:
-        if not snapshot:
-            snapshot.update({k: v.detach().clone() for k, v in model.state_dict().items()})
-        model.to(dtype=dtype)
-        x = torch.rand(2, 3, size, size, generator=torch.Generator().manual_seed(0)).to(dtype)
-        try:
-            with torch.inference_mode():
-                forward(x)
-                best = float("inf")
-                for _ in range(3):  # best of three: a noisy machine must not flip the choice
-                    start = time.perf_counter()
-                    forward(x)
-                    best = min(best, time.perf_counter() - start)
-            return best / 2
-        finally:
-            model.to(dtype=torch.float32)
-            model.load_state_dict(snapshot)
 
-    return measure
+def resolve_compute_dtype(requested: str | None, device: torch.device) -> torch.dtype:
+    """The torch dtype to run the model in (``auto``: the rule of the module docstring)."""
+    import torch
+
+    name = requested or "auto"
+    if name not in COMPUTE_DTYPES:
+        raise ConfigError(f"compute dtype {name!r}: expected one of {', '.join(COMPUTE_DTYPES)}")
+    return getattr(torch, auto_dtype_name(device) if name == "auto" else name)
+
+
+def batch_for_memory(
+    free_bytes: int, bytes_per_image: float, *, fraction: float = 0.6, cap: int = 1024
+) -> int:
+    """The batch size for a GPU with ``free_bytes`` free: a power of two, 1 to ``cap``.
+
+    ``bytes_per_image`` is the measured peak memory of one image through the
+    model; ``fraction`` of the free memory is used, leaving room for the
+    allocator and for the next batch's inputs.
+    """
+    if bytes_per_image <= 0 or free_bytes <= 0:
+        return 1
+    fits = int(free_bytes * fraction // bytes_per_image)
+    if fits < 1:
+        return 1
+    return min(cap, 1 << (fits.bit_length() - 1))

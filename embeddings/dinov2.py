@@ -149,16 +149,7 @@ def load(
         )
     transform = timm.data.create_transform(**data_config(model, pre), is_training=False)
     dev = devices.resolve_device(device)
-
-    def forward(x: torch.Tensor) -> torch.Tensor:
-        return pool_tokens(model, model.forward_features(x), pre["pooling"])
-
-    compute = devices.resolve_compute_dtype(
-        dtype,
-        dev,
-        cache_key=f"{spec.encoder_id}@{pre['size']}",
-        measure=devices.time_forward(model, forward, pre["size"]),
-    )
+    compute = devices.resolve_compute_dtype(dtype, dev)
     return Dinov2Encoder(
         encoder_id=spec.encoder_id,
         weights=weights_tag(spec, options),

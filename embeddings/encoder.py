@@ -1,8 +1,11 @@
 """The encoder interface: images in, L2-normalised float32 vectors out.
 
-One code path for every device: the model's weights live in the compute dtype
-on the compute device, inputs are cast to match, and the output is read back
-as float32 and normalised. ``torch.inference_mode`` throughout.
+One code path for every device: the model's float32 weights live on the
+compute device, the forward pass runs under ``torch.autocast`` in the compute
+dtype (bf16/fp16; none for float32), and the output is read back as float32
+and normalised. ``torch.inference_mode`` throughout. Tiles go through
+:mod:`embeddings.imageprep` (tensor decode, one crop, one resize); on CUDA
+the resize and normalisation run on the device.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from embeddings.imageprep import TilePrep, decode_tensor, pil_to_tensor
 
 if TYPE_CHECKING:
     import torch
@@ -59,10 +64,14 @@ class ImageEncoder:
         self.dim = dim
         self.preprocessing = preprocessing
         self.random_weights = random_weights
-        self.model = model.eval().to(device=device, dtype=compute_dtype)
+        import torch
+
+        self.model = model.eval().to(device=device, dtype=torch.float32)
         self.transform = transform
+        self.prep = TilePrep.from_preprocessing(preprocessing)
         self._device = device
         self._dtype = compute_dtype
+        self._batch_size: int | None = None
         # One forward at a time per model: concurrent tasks on a threaded Dask
         # worker decode images in parallel while the model runs.
         self._lock = threading.Lock()
@@ -93,11 +102,38 @@ class ImageEncoder:
         }
 
     # ------------------------------------------------------------ encoding
+    @property
+    def _prep_on_device(self) -> bool:
+        return self.prep is not None and self._device.type == "cuda"
+
+    def prepare_tile(self, data: bytes | None) -> torch.Tensor:
+        """The CPU side of one tile (thread-safe; decoding releases the GIL).
+
+        On CUDA: the decoded uint8 image (resized on the device later);
+        elsewhere: the model input, (3, size, size) float32.
+        """
+        if self.prep is None:  # a preprocessing imageprep does not implement
+            from embeddings.tiles import decode
+
+            return self.transform(decode(data))
+        image = decode_tensor(data)
+        return image if self._prep_on_device else self.prep.full(image)
+
+    def encode_prepared(self, tensors: Sequence[torch.Tensor]) -> np.ndarray:
+        """Embed the outputs of :meth:`prepare_tile` (one batch)."""
+        import torch
+
+        if self.prep is not None and self._prep_on_device:
+            return self.encode_images(self.prep.on_device(tensors, self._device))
+        return self.encode_images(torch.stack(list(tensors)))
+
     def preprocess(self, images: Sequence[Image.Image]) -> torch.Tensor:
         """Stack ``images`` (PIL, any mode) into one model-input batch."""
         import torch
 
-        return torch.stack([self.transform(im.convert("RGB")) for im in images])
+        if self.prep is None:
+            return torch.stack([self.transform(im.convert("RGB")) for im in images])
+        return torch.stack([self.prep.full(pil_to_tensor(im)) for im in images])
 
     def encode_images(self, images: Sequence[Image.Image] | torch.Tensor) -> np.ndarray:
         """Embed PIL images or a preprocessed (n, 3, size, size) tensor.
@@ -115,10 +151,43 @@ class ImageEncoder:
             )
         if x.shape[0] == 0:
             return np.zeros((0, self.dim), dtype=np.float32)
-        with self._lock, torch.inference_mode():
-            raw = self._forward_images(x.to(device=self._device, dtype=self._dtype))
+        with self._lock, torch.inference_mode(), self._autocast():
+            raw = self._forward_images(x.to(device=self._device, dtype=torch.float32))
             raw = raw.float().cpu().numpy()
         return l2_normalise(raw)
+
+    def _autocast(self) -> Any:
+        import torch
+
+        enabled = self._dtype != torch.float32
+        return torch.autocast(self._device.type, dtype=self._dtype, enabled=enabled)
+
+    def batch_size(self, requested: int | None) -> int:
+        """``requested``, or for ``None`` (auto): 32 on CPU, by free memory on CUDA."""
+        if requested:
+            return int(requested)
+        if self._device.type != "cuda":
+            return 32
+        if self._batch_size is None:
+            import torch
+
+            from embeddings.device import batch_for_memory
+
+            free, _ = torch.cuda.mem_get_info(self._device)
+            self._batch_size = batch_for_memory(free, self._bytes_per_image())
+        return self._batch_size
+
+    def _bytes_per_image(self, n: int = 4) -> float:
+        """Peak CUDA memory of ``n`` images through the model, per image (measured once)."""
+        import torch
+
+        torch.cuda.synchronize(self._device)
+        torch.cuda.reset_peak_memory_stats(self._device)
+        base = torch.cuda.memory_allocated(self._device)
+        size = self.input_size
+        self.encode_images(torch.zeros(n, 3, size, size, device=self._device))
+        torch.cuda.synchronize(self._device)
+        return (torch.cuda.max_memory_allocated(self._device) - base) / n
 
     def _forward_images(self, x: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError

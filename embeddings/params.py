@@ -24,6 +24,13 @@ def optional_text(value: Any) -> str | None:
     return text or None
 
 
+def parse_batch_size(value: Any) -> int | str:
+    """``auto`` or a positive integer."""
+    if str(value).strip().lower() == "auto":
+        return "auto"
+    return positive_int(value)
+
+
 def parse_resource(value: Any) -> str:
     """``auto``, ``none`` or ``NAME=AMOUNT`` (a Dask worker resource, e.g. ``GPU=1``)."""
     text = str(value).strip()
@@ -81,10 +88,18 @@ class EmbedParams:
     )
     compute_dtype: str = option(
         "auto",
-        "model dtype; auto: bfloat16 on CUDA, the faster of float32/bfloat16 (measured) on CPU",
+        "model dtype, part of the embedding identity; auto: the dtype the folder was made "
+        "with, else bfloat16 on CUDA (float16 without bf16), on CPU bfloat16 only with "
+        "native BF16 (AVX512-BF16/AMX), else float32",
         choices=COMPUTE_DTYPES,
     )
-    batch_size: int = option(32, "images per forward pass", parse=positive_int)
+    batch_size: int | str = option(
+        "auto",
+        "images per forward pass; auto: 32 on CPU, on CUDA the largest power of two that "
+        "fits in free GPU memory (measured)",
+        parse=parse_batch_size,
+        metavar="N|auto",
+    )
     dtype: str = option(
         "float32", "stored vector type (float16 halves the files)", choices=tuple(STORAGE_TYPES)
     )

@@ -9,6 +9,7 @@ each chunk comes back as one atomically written part.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -21,9 +22,16 @@ from blindpairs.errors import BlindpairsError, ConfigError, WorkspaceError
 from blindpairs.progress import progress
 from blindpairs.workspace import Workspace
 from embeddings import clip, dinov2, identity_cache, registry, replace, store, tiles, weights
+from embeddings import device as devices
 from embeddings.params import NONE, EmbedParams
 from embeddings.spec import EncoderOptions
-from embeddings.worker import ChunkResult, ChunkTask, EncoderConfig, embed_chunk
+from embeddings.worker import (
+    ChunkResult,
+    ChunkTask,
+    EncoderConfig,
+    embed_chunk,
+    release_encoders,
+)
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +70,7 @@ class EncoderSummary:
     vanished: int = 0
     pruned: int = 0
     seconds: float = 0.0
+    load_seconds: float = 0.0
     reasons: dict[str, str] = field(default_factory=dict)
 
 
@@ -99,6 +108,22 @@ def encoder_config(role: str, encoder_id: str, params: EmbedParams) -> EncoderCo
     )
 
 
+def planned_dtype(out_dir: Path, model: dict[str, Any], config: EncoderConfig) -> str:
+    """The concrete compute dtype of a run, part of the embedding identity.
+
+    An explicit ``--compute-dtype`` is used as given. ``auto`` keeps the dtype
+    the folder's parts were made with (a resumed run never mixes dtypes, and a
+    no-op run imports no torch); in an empty folder it follows the rule in
+    :mod:`embeddings.device` (never a timing).
+    """
+    if config.compute_dtype != "auto":
+        return config.compute_dtype
+    recorded = store.recorded_compute_dtypes(out_dir, model)
+    if len(recorded) == 1:
+        return recorded.pop()
+    return devices.compute_dtype_name("auto", config.device)
+
+
 def plan_job(
     ws: Workspace,
     role: str,
@@ -108,10 +133,10 @@ def plan_job(
 ) -> EncoderJob:
     """Compare the tiles with what the encoder folder holds; fail fast on a foreign folder."""
     options = EncoderOptions(config.checkpoint, config.image_size, config.pooling)
-    identity = store.identity(
-        identity_cache.cached_describe(ws.embeddings, config.encoder_id, options)
-    )
+    model = identity_cache.cached_describe(ws.embeddings, config.encoder_id, options)
     out_dir = ws.encoder_dir(config.encoder_id)
+    config = dataclasses.replace(config, compute_dtype=planned_dtype(out_dir, model, config))
+    identity = store.identity({**model, "compute_dtype": config.compute_dtype})
     resumed = replace.recover(out_dir, identity) == "resumed"
     state = store.scan(out_dir, identity)
     if state.other_parts and not (params.replace or resumed):
@@ -185,7 +210,7 @@ def chunk_tasks(job: EncoderJob, params: EmbedParams) -> Iterator[ChunkTask]:
                 source=part.stem,
                 tile_ids=tuple(chunk),
                 images=tuple(images.get(t) for t in chunk),
-                batch_size=params.batch_size,
+                batch_size=None if params.batch_size == "auto" else int(params.batch_size),
                 decode_threads=params.decode_threads,
             )
 
@@ -256,6 +281,8 @@ def _embed_chunks(
             summary.parts += save_result(job, result, params)
             summary.embedded += len(result.tile_ids)
             summary.failed += len(result.failures)
+            # concurrent chunks wait for the same load: its wall time is the longest wait
+            summary.load_seconds = max(summary.load_seconds, result.load_seconds)
             summary.reasons.update(result.failures)
             bar.update(len(result.tile_ids) + len(result.failures))
     summary.seconds = time.perf_counter() - start
@@ -306,13 +333,16 @@ def embed_workspace(
         replace.finish_all(j.out_dir for j in jobs)
         return summaries
     factory = client_factory or compute.dask_client
-    with factory() as client:
-        for i, job in enumerate(jobs):
-            if job.n_todo or job.stale_parts:
-                done = run_job(job, client, params, quiet)
-                done.vanished, done.pruned = summaries[i].vanished, summaries[i].pruned
-                summaries[i] = done
-    replace.finish_all(j.out_dir for j in jobs)
+    try:
+        with factory() as client:
+            for i, job in enumerate(jobs):
+                if job.n_todo or job.stale_parts:
+                    done = run_job(job, client, params, quiet)
+                    done.vanished, done.pruned = summaries[i].vanished, summaries[i].pruned
+                    summaries[i] = done
+        replace.finish_all(j.out_dir for j in jobs)
+    finally:
+        release_encoders()  # a local cluster's models live in this process
     return summaries
 
 

@@ -1,8 +1,9 @@
 """The embed stage's folder: embeddings parts, their identity, and recorded failures.
 
 An embedding's identity is its encoder id, weights tag, preprocessing,
-dimension and random-weights flag (``EMBEDDING_META_KEYS``); a folder holds
-parts of one identity only, which is what ``schemas.read_embeddings`` needs.
+dimension, random-weights flag and compute dtype (``EMBEDDING_META_KEYS``); a
+folder holds parts of one identity only, which is what
+``schemas.read_embeddings`` needs.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from blindpairs.schemas import (
     EMBEDDING_META_KEYS,
     embeddings_schema,
     read_metadata,
+    read_table,
     with_metadata,
 )
 
@@ -54,6 +56,18 @@ def parts(encoder_dir: Path) -> list[Path]:
     return sorted(Path(encoder_dir).glob("part-*.parquet"))
 
 
+def recorded_compute_dtypes(encoder_dir: Path, model: Mapping[str, Any]) -> set[str]:
+    """Compute dtypes of the parts that match ``model`` in every identity key but the dtype."""
+    keys = [k for k in EMBEDDING_META_KEYS if k != "compute_dtype"]
+    want = json.dumps({k: identity(model)[k] for k in keys}, sort_keys=True)
+    found = set()
+    for part in parts(encoder_dir):
+        meta = identity(read_metadata(part))
+        if json.dumps({k: meta[k] for k in keys}, sort_keys=True) == want:
+            found.add(str(meta["compute_dtype"]))
+    return found
+
+
 @dataclass
 class FolderState:
     """What an encoder folder already holds for one identity."""
@@ -74,7 +88,7 @@ def scan(encoder_dir: Path, wanted: Mapping[str, Any]) -> FolderState:
             state.other_parts.append(part)
             state.other_identity = state.other_identity or identity(meta)
             continue
-        state.done.update(pq.read_table(part, columns=[EMBEDDING_ID]).column(0).to_pylist())
+        state.done.update(read_table(part, columns=[EMBEDDING_ID]).column(0).to_pylist())
     failed = scan_failures(encoder_dir, key)
     state.failed = {t: r for t, r in failed.items() if t not in state.done}
     return state
@@ -85,7 +99,7 @@ def scan_failures(encoder_dir: Path, key: str) -> dict[str, str]:
     path = Path(encoder_dir) / FAILURES
     if not path.exists():
         return {}
-    table = pq.read_table(path)
+    table = read_table(path)
     return {
         tid: reason
         for tid, reason, ident in zip(
@@ -153,7 +167,7 @@ def record_failures(
     key = identity_key(wanted)
     rows: dict[tuple[str, str], dict[str, str]] = {}
     if path.exists():
-        for row in pq.read_table(path).to_pylist():
+        for row in read_table(path).to_pylist():
             rows[(row["identity"], row["tile_id"])] = row
     if not failures and not any((key, t) in rows for t in resolved):
         return
@@ -178,7 +192,7 @@ def prune(encoder_dir: Path, wanted: Mapping[str, Any], keep: set[str]) -> int:
     for part in parts(encoder_dir):
         if identity_key(read_metadata(part)) != key:
             continue
-        table = pq.read_table(part)
+        table = read_table(part)
         ids = table.column(EMBEDDING_ID).to_pylist()
         mask = [t in keep for t in ids]
         if all(mask):

@@ -20,7 +20,6 @@ import numpy as np
 from blindpairs.errors import BlindpairsError
 from embeddings.encoder import ImageEncoder
 from embeddings.errors import EncoderLoadError
-from embeddings.tiles import decode
 
 _MAX_CACHED = 2
 _ENCODERS: dict[EncoderConfig, ImageEncoder] = {}
@@ -41,13 +40,16 @@ class EncoderConfig:
 
 @dataclass(frozen=True)
 class ChunkTask:
-    """Tiles of one output part: ids and PNG bytes (sent to the worker with the task)."""
+    """Tiles of one output part: ids and PNG bytes (sent to the worker with the task).
+
+    ``batch_size`` ``None``: the encoder's own choice (32 on CPU, by free memory on CUDA).
+    """
 
     config: EncoderConfig
     source: str
     tile_ids: tuple[str, ...]
     images: tuple[bytes | None, ...]
-    batch_size: int = 32
+    batch_size: int | None = None
     decode_threads: int = 4
 
 
@@ -64,6 +66,7 @@ class ChunkResult:
     # The encoder could not be created (e.g. weights offline): returned, not raised, so
     # that Dask logs no "Compute Failed" traceback; the client raises it.
     error: BlindpairsError | None = None
+    load_seconds: float = 0.0
 
 
 def get_encoder(config: EncoderConfig) -> ImageEncoder:
@@ -74,6 +77,12 @@ def get_encoder(config: EncoderConfig) -> ImageEncoder:
                 _ENCODERS.pop(next(iter(_ENCODERS)))
             _ENCODERS[config] = _create(config)
         return _ENCODERS[config]
+
+
+def release_encoders() -> None:
+    """Drop this process's cached encoders (after a local run; later stages need the memory)."""
+    with _CACHE_LOCK:
+        _ENCODERS.clear()
 
 
 def _create(config: EncoderConfig) -> ImageEncoder:
@@ -101,8 +110,8 @@ def _create(config: EncoderConfig) -> ImageEncoder:
 
 
 def _prepare(encoder: ImageEncoder, data: bytes | None) -> Any:
-    """Decode and transform one tile; an exception here fails only that tile."""
-    return encoder.transform(decode(data))
+    """Decode and preprocess one tile; an exception here fails only that tile."""
+    return encoder.prepare_tile(data)
 
 
 def _submit_batch(
@@ -113,17 +122,17 @@ def _submit_batch(
 
 def embed_chunk(task: ChunkTask) -> ChunkResult:
     """Embed one chunk of tiles; undecodable tiles and bad vectors become failures."""
-    import torch
 
     start = time.perf_counter()
     try:
         encoder = get_encoder(task.config)
     except BlindpairsError as exc:
         return ChunkResult(task.source, [], np.zeros((0, 0), np.float32), error=exc)
+    loaded = time.perf_counter()
     ids: list[str] = []
     vectors: list[np.ndarray] = []
     failures: list[tuple[str, str]] = []
-    step = max(1, task.batch_size)
+    step = max(1, encoder.batch_size(task.batch_size))
     starts = list(range(0, len(task.tile_ids), step))
     with ThreadPoolExecutor(max(1, task.decode_threads)) as pool:
         pending = _submit_batch(pool, encoder, task.images[0:step]) if starts else []
@@ -141,7 +150,7 @@ def embed_chunk(task: ChunkTask) -> ChunkResult:
                     failures.append((tid, f"cannot decode image: {type(exc).__name__}: {exc}"))
             if not tensors:
                 continue
-            out = encoder.encode_images(torch.stack(tensors))
+            out = encoder.encode_prepared(tensors)
             finite = np.isfinite(out).all(axis=1)
             failures.extend(
                 (t, "embedding is not finite or is zero")
@@ -158,4 +167,5 @@ def embed_chunk(task: ChunkTask) -> ChunkResult:
         failures=failures,
         info=encoder.info(),
         seconds=time.perf_counter() - start,
+        load_seconds=loaded - start,
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
 import sys
 from pathlib import Path
@@ -144,7 +143,3 @@ COMMANDS = [
         ),
     ),
 ]
-
-# The core's command registry (blindpairs/cli.py) lists this module but not report.cli
-# yet; until it does, ``blindpairs report`` is registered through here.
-COMMANDS += importlib.import_module("report.cli").COMMANDS

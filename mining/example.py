@@ -7,6 +7,8 @@ fields, town and bare ground, with roads and buildings), not real imagery.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -159,15 +161,56 @@ EXAMPLES = (
 )
 
 
+MANIFEST = ".example-scenes.json"
+
+
+def _generator_key() -> str:
+    """What the scenes' bytes depend on: this module's code and the numpy/rasterio versions."""
+    from importlib import metadata
+
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    for dist in ("numpy", "rasterio"):
+        digest.update(f"{dist}={metadata.version(dist)}".encode())
+    return digest.hexdigest()
+
+
+def _stats(paths: list[Path]) -> dict[str, list[int]]:
+    return {p.name: [p.stat().st_size, p.stat().st_mtime_ns] for p in paths}
+
+
+def _up_to_date(folder: Path, paths: list[Path]) -> bool:
+    """Whether ``folder`` holds exactly what the last run wrote (no need to generate again)."""
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        return manifest == {"key": _generator_key(), "files": _stats(paths)}
+    except (OSError, ValueError):
+        return False
+
+
 def write_example_scenes(folder: str | Path) -> list[Path]:
-    """Write the example scenes into ``folder`` (idempotent: same bytes each time)."""
+    """Write the example scenes into ``folder`` (idempotent: same bytes each time).
+
+    A manifest of the files' sizes and mtimes (and of the generator's code)
+    lets a re-run return at once instead of generating every scene again.
+    """
+    folder = Path(folder)
+    expected = [folder / f"{ex.name}.tif" for ex in EXAMPLES]
+    if _up_to_date(folder, expected):
+        return expected
+    paths = _write(folder)
+    from blindpairs import atomic
+
+    atomic.write_json(folder / MANIFEST, {"key": _generator_key(), "files": _stats(paths)})
+    return paths
+
+
+def _write(folder: Path) -> list[Path]:
     from rasterio.enums import ColorInterp
     from rasterio.io import MemoryFile
     from rasterio.transform import from_origin
 
     from blindpairs import atomic
 
-    folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for ex in EXAMPLES:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -14,6 +13,7 @@ from blindpairs.schemas import TILES_SCHEMA
 from mining.footprint import footprint_wkb, to_lonlat, window_ring
 from mining.georef import open_scene
 from mining.plan import ScenePlan
+from mining.png import encode_png
 from mining.reading import read_padded
 
 DROP_REASONS = ("low_valid", "uniform", "saturated", "read_error")
@@ -56,16 +56,6 @@ def drop_reason(rgb: np.ndarray, valid: np.ndarray, task: ChunkTask) -> str | No
     if (rgb.min(axis=0) >= WHITE)[valid].mean() > task.max_saturated:
         return "saturated"
     return None
-
-
-def encode_png(rgb: np.ndarray, level: int) -> bytes:
-    from PIL import Image
-
-    buf = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(rgb.transpose(1, 2, 0))).save(
-        buf, "PNG", compress_level=level
-    )
-    return buf.getvalue()
 
 
 def tile_chunk(task: ChunkTask) -> ChunkResult:

@@ -74,7 +74,7 @@ class MineInputs:
 
 def _part_holding(folder: Path, tile_id: str) -> Path:
     for part in sorted(folder.glob("part-*.parquet")):
-        ids = pq.read_table(part, columns=[schemas.EMBEDDING_ID]).column(0).to_pylist()
+        ids = schemas.read_table(part, columns=[schemas.EMBEDDING_ID]).column(0).to_pylist()
         if tile_id in ids:
             return part
     return folder

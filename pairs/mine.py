@@ -87,7 +87,6 @@ def run_mine(
     ``runners`` opens where the search runs (default: this process; see
     :func:`pairs.runner.runner_factory` for a Dask cluster).
     """
-    faiss = import_faiss()
     dirs = [ws.encoder_dir(params.clip_id), ws.encoder_dir(params.dino_id)]
     settings = {k: v for k, v in to_dict(params).items() if k not in RUN_ONLY}
     fingerprint = store.fingerprint(ws, settings, dirs)
@@ -96,6 +95,7 @@ def run_mine(
     if done and not params.fresh:
         selected = prev.num_rows if prev is not None else 0
         return MineSummary("up to date", selected=selected, message="nothing new since last run")
+    faiss = import_faiss()  # only now: a run with nothing to do needs no FAISS
     atomic.clean_stale_temporaries(ws.pairs_dir)
     inputs, fp = _drop_bad_footprints(load_inputs(ws, params.clip_id, params.dino_id))
     n = len(inputs.tile_ids)

@@ -94,7 +94,7 @@ def read_previous(ws: Workspace) -> tuple[pa.Table | None, dict[str, Any]]:
     if not path.exists():
         return None, {}
     try:
-        return pq.read_table(path), schemas.read_metadata(path)
+        return schemas.read_table(path), schemas.read_metadata(path)
     except (OSError, pa.ArrowInvalid) as exc:
         raise InputError(str(path), f"unreadable ({exc}); delete it to mine from scratch") from None
 
@@ -116,10 +116,10 @@ def read_cache(ws: Workspace, key: dict[str, Any]) -> tuple[pa.Table, pa.Table] 
         cmeta, smeta = schemas.read_metadata(cpath), schemas.read_metadata(spath)
         if cmeta.get("key") != key or cmeta.get("token") != smeta.get("token"):
             return None
-        searched = pq.read_table(spath)
+        searched = schemas.read_table(spath)
         if searched.schema.names != SEARCHED_SCHEMA.names:
             return None
-        return pq.read_table(cpath), searched
+        return schemas.read_table(cpath), searched
     except (OSError, pa.ArrowInvalid):
         log.warning("%s: unreadable candidate cache; searching all tiles again", cpath)
         return None

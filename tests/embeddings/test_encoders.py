@@ -123,26 +123,6 @@ def test_zero_vectors_become_nan_not_unit_vectors() -> None:
     assert np.isnan(out[1]).all() and np.isnan(out[2]).all()
 
 
-def test_cpu_auto_dtype_picks_the_faster_and_keeps_float32_weights() -> None:
-    model = torch.nn.Linear(4, 4)
-    before = {k: v.clone() for k, v in model.state_dict().items()}
-    measure = devices.time_forward(model, model, 4)
-    seconds = measure(torch.bfloat16)
-    assert seconds >= 0
-    for k, v in model.state_dict().items():
-        assert v.dtype == torch.float32 and torch.equal(v, before[k])
-    times = {torch.float32: 2.0, torch.bfloat16: 1.0}
-    cpu = torch.device("cpu")
-    choice = devices.resolve_compute_dtype("auto", cpu, cache_key="t1", measure=times.__getitem__)
-    assert choice == torch.bfloat16
-    times = {torch.float32: 1.0, torch.bfloat16: 3.0}
-    choice = devices.resolve_compute_dtype("auto", cpu, cache_key="t2", measure=times.__getitem__)
-    assert choice == torch.float32
-    assert (
-        devices.resolve_compute_dtype("float16", cpu, cache_key="t3", measure=None) == torch.float16
-    )
-
-
 def test_device_values() -> None:
     assert devices.parse_device("CUDA:1") == "cuda:1"
     with pytest.raises(ValueError):

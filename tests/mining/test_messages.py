@@ -20,7 +20,7 @@ def test_help_shows_a_percent_sign_not_an_argparse_dict():
         check=True,
     ).stdout
     flat = " ".join(out.split())
-    assert "~10% larger tiles" in flat and "option_strings" not in out
+    assert "covering 30% or more of the scene" in flat and "option_strings" not in out
 
 
 def test_a_misspelled_option_prints_the_stage_usage(tmp_path, capsys):
