@@ -8,6 +8,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from blindpairs import png
 from blindpairs.errors import InputError, WorkspaceError
 from blindpairs.schemas import PAIRS_SCHEMA, read_metadata, read_table
 from blindpairs.workspace import Workspace
@@ -54,8 +55,19 @@ def read_tile_rows(ws: Workspace, tile_ids: set[str], with_image: bool) -> dict[
         except (OSError, pa.ArrowException) as exc:
             raise InputError(str(part), f"not a readable tiles part: {exc}") from None
         for row in table.to_pylist():
-            found.setdefault(row["tile_id"], row)
+            if row["tile_id"] not in found:
+                found[row["tile_id"]] = _compacted(row) if with_image else row
     return found
+
+
+def _compacted(row: dict[str, Any]) -> dict[str, Any]:
+    """``row`` with its PNG compressed for leaving the workspace (tiles may be stored
+    uncompressed, ``tile --png-compression 0``); an image that does not decode is kept
+    as it is, for the caller to report."""
+    try:
+        return {**row, "image": png.compact(row.get("image") or b"")}
+    except ValueError:
+        return row
 
 
 def relative_to(path: Path, root: Path) -> Path | None:

@@ -9,11 +9,11 @@ import numpy as np
 import pyarrow as pa
 from affine import Affine
 
+from blindpairs.png import encode_png
 from blindpairs.schemas import TILES_SCHEMA
 from mining.footprint import footprint_wkb, to_lonlat, window_ring
 from mining.georef import open_scene
 from mining.plan import ScenePlan
-from mining.png import encode_png
 from mining.reading import read_padded
 
 DROP_REASONS = ("low_valid", "uniform", "saturated", "read_error")

@@ -96,3 +96,31 @@ def test_cli_push_without_token_fails_before_work(ws: Workspace, monkeypatch, ca
     assert "LABEL_STUDIO_API_KEY" in capsys.readouterr().err
     assert not (ws.label_studio / "tasks.json").exists()
     assert main(["export", "-w", str(ws.root), "--push", "ftp://x"]) == 2
+
+
+def test_images_stored_uncompressed_leave_the_workspace_compressed(tmp_path) -> None:
+    """Tiles are stored at PNG level 0 (fast tiling); exported images are deflated,
+    pixel for pixel the same."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from blindpairs.png import encode_png
+    from tests.tiles import Tile, write_tile_part
+
+    from .files import write_pairs
+
+    ws = Workspace(tmp_path / "ws")
+    smooth = np.add.outer(np.arange(64), np.arange(64)).astype(np.uint8)
+    pixels = {f"s{k}-t0": np.stack([smooth + k, smooth, smooth.T]) for k in range(2)}
+    for k, (tile_id, rgb) in enumerate(pixels.items()):
+        box = (-88.0 + k, 43.0, -87.9 + k, 43.1)
+        write_tile_part(ws, f"s{k}", [Tile(tile_id, box, encode_png(rgb, 0), gsd_m=0.5)])
+    write_pairs(ws, [tuple(pixels)])
+    export_workspace(ws, ExportParams(budget=1))
+    for tile_id, rgb in pixels.items():
+        data = (ws.label_studio / "images" / f"{tile_id}.png").read_bytes()
+        assert len(data) < len(encode_png(rgb, 0)) / 2
+        got = np.asarray(Image.open(io.BytesIO(data)).convert("RGB")).transpose(2, 0, 1)
+        assert np.array_equal(got, rgb)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mining.png import encode_png
+from blindpairs.png import encode_png
 
 
 def tile(h: int, w: int, seed: int = 0) -> np.ndarray:
