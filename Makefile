@@ -92,21 +92,25 @@ REPORT_CMD = report --workspace $(WORKSPACE) $(CONFIG_FLAG)
 INGEST_GIVEN := $(if $(ANNOTATIONS)$(LABEL_STUDIO_URL),yes,)
 PUBLISHED = $(wildcard $(WORKSPACE)/benchmark/benchmark.parquet)
 EVALUATE_CMD = evaluate --workspace $(WORKSPACE) $(CONFIG_FLAG) --models $(MODEL)
+# evaluate, then the report and status whatever evaluate's exit code (a failed question
+# exits 1: the report still shows what was scored), then that exit code
+EVALUATE_THEN_REPORT = $(BP) $(EVALUATE_CMD); rc=$$?; \
+	$(BP) $(REPORT_CMD) + status --workspace $(WORKSPACE); exit $$rc
 # commands run first in the same process (the demo's example-scenes)
 BENCHMARK_BEFORE ?=
 
 benchmark: install  ## every stage: tile, embed, mine, export, [ingest, evaluate,] report
 ifeq ($(INGEST_GIVEN),yes)
 	$(BP) $(BENCHMARK_BEFORE) $(TILE_CMD) + $(EMBED_CMD) + $(MINE_CMD) + $(EXPORT_CMD) + $(INGEST_CMD)
-	@if [ -f "$(WORKSPACE)/benchmark/benchmark.parquet" ]; then \
-		$(BP) $(EVALUATE_CMD) + $(REPORT_CMD) + status --workspace $(WORKSPACE); \
+	@if [ -f "$(WORKSPACE)/benchmark/benchmark.parquet" ]; then $(EVALUATE_THEN_REPORT); \
 	else echo "evaluate: skipped (no published benchmark in $(WORKSPACE)/benchmark yet)"; \
 		$(BP) $(REPORT_CMD) + status --workspace $(WORKSPACE); fi
 else
 	@echo "ingest: skipped (no ANNOTATIONS= or LABEL_STUDIO_URL= given)"
 	@$(if $(PUBLISHED),,echo "evaluate: skipped (no published benchmark in $(WORKSPACE)/benchmark yet)")
 	$(BP) $(BENCHMARK_BEFORE) $(TILE_CMD) + $(EMBED_CMD) + $(MINE_CMD) + $(EXPORT_CMD) \
-		$(if $(PUBLISHED),+ $(EVALUATE_CMD),) + $(REPORT_CMD) + status --workspace $(WORKSPACE)
+		$(if $(PUBLISHED),,+ $(REPORT_CMD) + status --workspace $(WORKSPACE))
+	$(if $(PUBLISHED),$(EVALUATE_THEN_REPORT))
 endif
 
 clean-demo:  ## remove the demo workspace
