@@ -15,6 +15,7 @@ from PIL import Image
 from annotation_export.export import export_workspace
 from annotation_export.ingest import ingest_workspace, report_path
 from annotation_export.params import ExportParams, IngestParams
+from blindpairs import png
 from blindpairs.cli import main
 from blindpairs.errors import ConfigError, InputError
 from blindpairs.schemas import BENCHMARK_COLUMNS, MMVP_COLUMNS
@@ -75,7 +76,7 @@ def test_publish_three_formats(exported: Workspace, ls_export, tmp_path) -> None
     assert rows[0]["question"] == q and rows[0]["category"] == "presence"
     assert rows[0]["tile_id"] == "sceneA-t000" and rows[1]["tile_id"] == "sceneB-t000"
     tile_png = pq.read_table(exported.tile_part("sceneB"), columns=["image"])["image"][0]
-    assert rows[1]["image"] == tile_png.as_py()
+    assert rows[1]["image"] == png.compact(tile_png.as_py())  # same pixels, deflated
 
     from datasets import load_dataset
 
