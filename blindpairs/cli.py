@@ -5,21 +5,30 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import textwrap
 
-from blindpairs import __version__, lock
+from blindpairs import __version__, lock, stages
 from blindpairs.commands import Command, add_common_options, setup_logging
 from blindpairs.errors import BlindpairsError
 
 # Each module exposes COMMANDS: list[Command]. Order is the order of --help.
-COMMAND_MODULES = (
-    "mining.cli",
-    "embeddings.cli",
-    "pairs.cli",
-    "annotation_export.cli",
-    "evaluation.cli",
-    "report.cli",
-    "blindpairs.status",
+COMMAND_MODULES = stages.command_modules()
+
+DESCRIPTION = (
+    "Build, grow and use a remote sensing benchmark of CLIP-blind pairs: "
+    "tile scenes, embed tiles with CLIP and DINOv2, mine pairs CLIP confuses but "
+    "DINOv2 tells apart, annotate them, and score multimodal LLMs on them."
 )
+CHAIN_NOTE = (
+    "Commands separated by a lone + run one after another in this process "
+    "(stopping at the first that fails): blindpairs tile S -w W + embed -w W + mine -w W"
+)
+
+
+def epilog() -> str:
+    """The stage -> package table (from :mod:`blindpairs.stages`) and the chain note."""
+    table = textwrap.indent(stages.text_table(77), "  ")
+    return f"stages (workspace paths):\n{table}\n\n{textwrap.fill(CHAIN_NOTE, 79)}"
 
 
 def commands() -> list[Command]:
@@ -33,11 +42,9 @@ def commands() -> list[Command]:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="blindpairs",
-        description="Build, grow and use a remote sensing benchmark of CLIP-blind pairs: "
-        "tile scenes, embed tiles with CLIP and DINOv2, mine pairs CLIP confuses but "
-        "DINOv2 tells apart, annotate them, and score multimodal LLMs on them.",
-        epilog="Commands separated by a lone + run one after another in this process "
-        "(stopping at the first that fails): blindpairs tile S -w W + embed -w W + mine -w W",
+        description=textwrap.fill(DESCRIPTION, 79),
+        epilog=epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"blindpairs {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)

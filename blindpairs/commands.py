@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from blindpairs import config, lock
+from blindpairs import config, lock, stages
 from blindpairs.workspace import Workspace
 
 T = TypeVar("T")
@@ -94,5 +94,5 @@ def setup_logging(verbose: int) -> None:
     logging.getLogger("blindpairs").setLevel(min(level, logging.INFO))
     # Dask logs its cluster start-up at INFO; keep it for -vv.
     logging.getLogger("distributed").setLevel(logging.WARNING if verbose < 2 else logging.DEBUG)
-    for name in ("mining", "embeddings", "pairs", "annotation_export", "evaluation", "report"):
+    for name in stages.packages():  # each stage logs under its package's name
         logging.getLogger(name).setLevel(min(level, logging.INFO))

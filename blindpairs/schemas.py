@@ -199,18 +199,6 @@ def benchmark_image_bytes(value: Any) -> bytes:
     return bytes(value or b"")
 
 
-# ---------------------------------------------------------------- responses
-RESPONSE_COLUMNS = (
-    "index",
-    "model",
-    "prompt_version",
-    "prompt",
-    "response",
-    "parsed",
-    "correct",
-)
-
-
 # ---------------------------------------------------------------- leaderboard
 # evaluation/leaderboard.csv: one row per evaluated run, best first within each
 # (benchmark, limit) group. Column -> the type a cell is read back as; an empty cell

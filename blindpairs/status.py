@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
+from blindpairs import stages
 from blindpairs.commands import Command
 from blindpairs.schemas import read_exported_pairs, read_leaderboard, read_metadata
 from blindpairs.workspace import REPLACED, Workspace
@@ -189,10 +190,12 @@ def _run(args: argparse.Namespace) -> int:
     if not ws.root.is_dir():
         raise WorkspaceError(f"{ws.root}: no such workspace (run `blindpairs tile` to create it)")
     print(f"workspace {ws.root}")
+    print(f"  {'stage':9s} {'state':5s} {'package':19s} output")
     for state in workspace_status(ws):
         mark = "stale" if state.stale else "ok" if state.ready else "--"
         why = f" (STALE: {state.stale}; run {state.stage})" if state.stale else ""
-        print(f"  {state.stage:9s} {mark:5s} {state.detail}{why}")
+        package = f"{stages.package_of(state.stage)}/"
+        print(f"  {state.stage:9s} {mark:5s} {package:19s} {state.detail}{why}")
     return 0
 
 

@@ -1,9 +1,11 @@
 """CLIP search: every pair of tiles whose inner product reaches a radius.
 
-Each search yields ``(a, b)`` index arrays (``a < b``), every pair at most
-once, and only pairs with at least one *query* tile (the new tiles of an
-incremental run; all tiles otherwise). The caller recomputes the exact
-similarities, so searches may return a few pairs just under the radius.
+The pieces that :mod:`pairs.units` runs as tasks: a flat index searched a batch
+of query tiles at a time (exact), and IVF lists scored list by list. Each piece
+yields ``(a, b)`` index arrays (``a < b``), every pair at most once, and only
+pairs with at least one *query* tile (the new tiles of an incremental run; all
+tiles otherwise). The caller recomputes the exact similarities, so a piece may
+return a few pairs just under the radius.
 See :mod:`pairs.search_plan` for the methods and their parameters.
 """
 
@@ -97,22 +99,6 @@ def query_batches(queries: np.ndarray, batch: int) -> list[np.ndarray]:
     return [qidx[start : start + batch] for start in range(0, len(qidx), batch)]
 
 
-def exact_pairs(
-    faiss: Any,
-    x: np.ndarray,
-    radius: float,
-    queries: np.ndarray,
-    batch: int,
-    gpu: bool = False,
-    method: str | None = None,
-) -> Iterator[Pairs]:
-    """Exact search with a FAISS flat inner-product index, ``batch`` query tiles at a time."""
-    index = flat_index(faiss, x, gpu)
-    run = exact_method(gpu, method)
-    for rows in query_batches(queries, batch):
-        yield exact_batch(index, x, rows, queries, radius, run)
-
-
 def _groups(labels: np.ndarray, members: np.ndarray, nlist: int) -> list[np.ndarray]:
     order = np.argsort(labels, kind="stable")
     bounds = np.searchsorted(labels[order], np.arange(nlist + 1))
@@ -196,31 +182,3 @@ def list_pairs(
     for q, d in blocks:
         if q.size and d.size:
             yield from _score_block(x, q, d, radius - MARGIN, probes)
-
-
-def ivf_pairs(
-    faiss: Any, x: np.ndarray, radius: float, queries: np.ndarray, plan: SearchPlan
-) -> Iterator[Pairs]:
-    """Approximate search: tiles are scored against the lists they probe, list by list."""
-    lists = build_lists(faiss, x, plan)
-    everyone = bool(queries.all())
-    for members, askers in zip(lists.own, lists.probing, strict=True):
-        if members.size and askers.size:
-            yield from list_pairs(x, members, askers, queries, lists.probes, radius, everyone)
-
-
-def search_pairs(
-    faiss: Any,
-    x: np.ndarray,
-    radius: float,
-    queries: np.ndarray,
-    plan: SearchPlan,
-    batch: int = 2048,
-    method: str | None = None,
-) -> Iterator[Pairs]:
-    """Run the planned search over ``x`` (L2-normalised rows); yield pair batches."""
-    if x.shape[0] < 2 or not queries.any():
-        return iter(())
-    if plan.kind == "ivf":
-        return ivf_pairs(faiss, x, radius, queries, plan)
-    return exact_pairs(faiss, x, radius, queries, batch, gpu=plan.gpu, method=method)

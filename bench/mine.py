@@ -18,7 +18,7 @@ exact set (the baseline's where it ran, else a brute-force check of
 ``--recall-sample`` tiles), planted pairs found, the time ratio numpy/mine,
 and how the time grows with N (log-log slope between sizes).
 
-Usage: .venv/bin/python bench/mining.py [--sizes 10000,100000] [--dims 768,1024]
+Usage (repository root): .venv/bin/python -m bench.mine [--sizes 10000,100000] [--dims 768,1024]
 """
 
 from __future__ import annotations
@@ -100,7 +100,6 @@ def _peak_mb() -> float:
 
 def run_case(method: str, n: int, dim: int, exact_max: int, sample: int) -> dict:
     """One measurement in this process; returns a JSON-able dict."""
-    sys.path.insert(0, str(ROOT))
     from pairs.candidates import (
         SearchOptions,
         SearchVectors,
@@ -170,7 +169,8 @@ def run_case(method: str, n: int, dim: int, exact_max: int, sample: int) -> dict
 def _spawn(method: str, n: int, dim: int, args: argparse.Namespace) -> dict:
     cmd = [
         sys.executable,
-        __file__,
+        "-m",
+        "bench.mine",
         "--case",
         method,
         "--sizes",
@@ -182,7 +182,7 @@ def _spawn(method: str, n: int, dim: int, args: argparse.Namespace) -> dict:
         "--recall-sample",
         str(args.recall_sample),
     ]
-    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=ROOT)
     if done.returncode != 0:
         return {"method": method, "n": n, "dim": dim, "error": done.stderr.strip()[-400:]}
     return json.loads(done.stdout.strip().splitlines()[-1])

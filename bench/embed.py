@@ -16,10 +16,10 @@ same checkpoints) on ready tensors. Prints, per encoder, stage img/s (PNG
 decode, preprocessing, forward, Parquet; the model load excluded) over
 model-only img/s, from one run.
 
-    .venv/bin/python bench/embedding.py                       # every encoder
-    .venv/bin/python bench/embedding.py --encoders clip:ViT-B-32/laion2b_s34b_b79k \
+    .venv/bin/python -m bench.embed                       # every encoder (repository root)
+    .venv/bin/python -m bench.embed --encoders clip:ViT-B-32/laion2b_s34b_b79k \
         --batch-sizes 1,8,32 --images 32 --dtype bfloat16
-    .venv/bin/python bench/embedding.py --stage               # small pair, real tiles
+    .venv/bin/python -m bench.embed --stage               # small pair, real tiles
 """
 
 from __future__ import annotations

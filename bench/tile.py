@@ -9,7 +9,7 @@ separate processes (so each peak memory is its own):
 
 Prints tiles/s, source MB/s, the ratio to the baseline, and peak RSS of each.
 
-    .venv/bin/python bench/tiling.py --side 20000 --size 512
+    .venv/bin/python -m bench.tile --side 20000 --size 512   # from the repository root
 """
 
 from __future__ import annotations
@@ -26,8 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-# bench/mining.py (the mine-stage benchmark) would shadow the `mining` package.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def make_scene(path: Path, side: int, bands: int = 4) -> None:
@@ -108,7 +107,11 @@ def peak_rss_mb() -> float:
 def _child(kind: str, *args: str) -> dict:
     env = {**os.environ, "GDAL_CACHEMAX": str(CACHE_MB)}
     out = subprocess.run(
-        [sys.executable, __file__, "--child", kind, *args], capture_output=True, text=True, env=env
+        [sys.executable, "-m", "bench.tile", "--child", kind, *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
     )
     if out.returncode:
         sys.exit(f"{kind} run failed:\n{out.stderr[-3000:]}")
