@@ -13,6 +13,8 @@ from mining.bands import PRESETS
 # Bump when a code change alters tile pixels or footprints for the same params.
 # 2: footprints split at the antimeridian, complex data as amplitude in dB, GCP-only scenes.
 TILER_VERSION = 2
+# Options that do not change tiles: left out of the tiling hash.
+NOT_TILING = ("png_compression", "chunk")
 
 EDGE_RULES = ("shift", "pad", "drop")
 RESAMPLING = ("nearest", "bilinear", "cubic", "average", "lanczos")
@@ -127,7 +129,7 @@ class TileParams:
     def tiling_hash(self) -> str:
         """Hash of everything that changes tile pixels, ids or the kept set."""
         d = to_dict(self)
-        for key in ("png_compression", "chunk"):
+        for key in NOT_TILING:
             d.pop(key)
         d["version"] = TILER_VERSION
         return hashlib.sha1(json.dumps(d, sort_keys=True).encode()).hexdigest()[:12]

@@ -5,10 +5,7 @@ from __future__ import annotations
 
 from blindpairs.config import to_dict
 from blindpairs.terminal import terminal_safe
-from mining.params import TILER_VERSION, TileParams
-
-# Options that do not change tiles (left out of the tiling hash).
-_NOT_TILING = ("png_compression", "chunk")
+from mining.params import NOT_TILING, TILER_VERSION, TileParams
 
 
 def tiling_change(meta: dict, params: TileParams) -> str:
@@ -19,7 +16,7 @@ def tiling_change(meta: dict, params: TileParams) -> str:
     changed = [
         f"{key} {old_params[key]} -> {value}"
         for key, value in new_params.items()
-        if key not in _NOT_TILING and key in old_params and old_params[key] != value
+        if key not in NOT_TILING and key in old_params and old_params[key] != value
     ]
     why = []
     version = meta.get("tiler_version")
