@@ -40,7 +40,7 @@ class Stretch:
         """The map in float32 for any real data type: ``rint(clip((value - lo) * gain))``."""
         lo = np.asarray(self.lo, dtype=np.float32).reshape(-1, *[1] * (data.ndim - 1))
         gain = np.asarray(self.gain, dtype=np.float32).reshape(lo.shape)
-        with np.errstate(over="ignore"):  # beyond float32: +-inf, then 255 or 0
+        with np.errstate(over="ignore", invalid="ignore"):  # inf and NaN handled below
             out = data.astype(np.float32)  # a copy even when float32: changed in place
             out -= lo
             out *= gain
@@ -68,7 +68,7 @@ def apply_lut(lut: np.ndarray, data: np.ndarray) -> np.ndarray:
     index = data.view(f"u{data.dtype.itemsize}")
     out = np.empty(data.shape, dtype=np.uint8)
     for band in range(data.shape[0]):
-        np.take(lut[band], index[band], out=out[band])
+        np.take(lut[band], index[band], out=out[band], mode="clip")  # in range; unbuffered
     return out
 
 

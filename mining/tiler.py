@@ -80,13 +80,11 @@ def _luminance(rgb: np.ndarray, valid: np.ndarray | None) -> np.ndarray:
 
 def tile_chunk(task: ChunkTask) -> ChunkResult:
     """Cut the tiles of ``task.windows``; bad tiles are counted, never raised."""
-    from rasterio.crs import CRS
-
     plan = task.plan
     result = ChunkResult(plan.ref.scene_id, TILES_SCHEMA.empty_table())
     rows: dict[str, list] = {name: [] for name in TILES_SCHEMA.names}
     src_transform = Affine(*plan.transform)
-    crs = CRS.from_wkt(plan.crs_wkt)
+    kept: list[tuple[int, int]] = []
     with open_scene(plan.ref.uri) as (ds, _):
         for row_off, col_off in task.windows:
             try:
@@ -102,8 +100,7 @@ def tile_chunk(task: ChunkTask) -> ChunkResult:
             if reason:
                 result.dropped[reason] += 1
                 continue
-            xs, ys = window_ring(src_transform, col_off, row_off, plan.win, plan.win)
-            lon, lat = to_lonlat(crs, xs, ys)
+            kept.append((row_off, col_off))
             tile_tf = (
                 src_transform
                 * Affine.translation(col_off, row_off)
@@ -123,9 +120,26 @@ def tile_chunk(task: ChunkTask) -> ChunkResult:
             rows["valid_fraction"].append(np.count_nonzero(valid) / valid.size)
             rows["image"].append(encode_png(rgb, task.png_compression))
             rows["tiling"].append(plan.tiling)
-            rows["geometry"].append(footprint_wkb(lon, lat))
+    rows["geometry"] = _footprints(plan, kept)
     result.table = pa.table(rows, schema=TILES_SCHEMA)
     return result
+
+
+def _footprints(plan: ScenePlan, offsets: list[tuple[int, int]]) -> list[bytes]:
+    """WKB footprints of the windows at ``(row_off, col_off)``: one reprojection for all."""
+    if not offsets:
+        return []
+    from rasterio.crs import CRS
+
+    src_transform = Affine(*plan.transform)
+    rings = [window_ring(src_transform, c, r, plan.win, plan.win) for r, c in offsets]
+    n = len(rings[0][0])
+    lon, lat = to_lonlat(
+        CRS.from_wkt(plan.crs_wkt),
+        np.concatenate([xs for xs, _ in rings]),
+        np.concatenate([ys for _, ys in rings]),
+    )
+    return [footprint_wkb(lon[i : i + n], lat[i : i + n]) for i in range(0, len(lon), n)]
 
 
 def chunk_tasks(plan: ScenePlan, chunk: int, **thresholds) -> list[ChunkTask]:  # noqa: ANN003
