@@ -151,16 +151,21 @@ def _tiles(seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
     flat[:, ::7, ::5] += 2  # std just above 0, below usual thresholds
     white = textured_rgb.copy()
     white[:, :30] = rng.integers(WHITE, 256, (3, 30, 48), dtype=np.uint8)
+    quarter = textured_rgb.copy()
+    quarter[:, :12] = WHITE  # exactly 0.25 near-white
     full = np.ones((48, 48), dtype=bool)
     partial = full.copy()
     partial[:, : rng.integers(1, 20)] = False
+    white_outside = textured_rgb.copy()  # near-white only where invalid
+    white_outside[:, ~partial] = 255
     none = np.zeros_like(full)
-    return [(rgb, v) for rgb in (textured_rgb, flat, white) for v in (full, partial, none)]
+    tiles = [(rgb, v) for rgb in (textured_rgb, flat, white, quarter) for v in (full, partial, none)]
+    return [*tiles, (white_outside, partial)]
 
 
 @pytest.mark.parametrize("min_valid", [0.0, 0.7, 1.0])
 @pytest.mark.parametrize("min_std", [0.0, 0.5, 3.0, 30.0])
-@pytest.mark.parametrize("max_saturated", [0.05, 0.6, 1.0])
+@pytest.mark.parametrize("max_saturated", [0.05, 0.25, 0.6, 1.0])
 def test_drop_reason_equals_the_reference(
     min_valid: float, min_std: float, max_saturated: float
 ) -> None:
