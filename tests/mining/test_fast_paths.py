@@ -159,8 +159,8 @@ def _tiles(seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
     white_outside = textured_rgb.copy()  # near-white only where invalid
     white_outside[:, ~partial] = 255
     none = np.zeros_like(full)
-    tiles = [(rgb, v) for rgb in (textured_rgb, flat, white, quarter) for v in (full, partial, none)]
-    return [*tiles, (white_outside, partial)]
+    rgbs = (textured_rgb, flat, white, quarter)
+    return [*((rgb, v) for rgb in rgbs for v in (full, partial, none)), (white_outside, partial)]
 
 
 @pytest.mark.parametrize("min_valid", [0.0, 0.7, 1.0])
