@@ -12,7 +12,9 @@ processes (so each peak memory is its own):
   in ``--workers`` threads; nothing written): the per-tile work.
 
 Module imports (rasterio, Dask) are outside every timing. Prints tiles/s,
-source MB/s, the ratio of each to the baseline, and peak RSS of each.
+source MB/s, the ratio of each to the baseline, and peak RSS of each; beside
+each ratio, the same ratio in process CPU time per tile (all threads), which
+a machine shared with other jobs disturbs far less than wall time.
 
     .venv/bin/python -m bench.tile --side 20000 --size 512   # from the repository root
 """
@@ -71,14 +73,14 @@ def baseline(path: str, size: int) -> dict:
     import rasterio
     from rasterio.windows import Window
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     n = 0
     with rasterio.open(path) as ds:
         for r in range(0, ds.height - size + 1, size):
             for c in range(0, ds.width - size + 1, size):
                 ds.read([1, 2, 3], window=Window(c, r, size, size))
                 n += 1
-    return {"tiles": n, "seconds": time.perf_counter() - t0}
+    return {"tiles": n, "seconds": time.perf_counter() - t0, "cpu": time.process_time() - c0}
 
 
 def _params(size: int, level: int):  # noqa: ANN202 - TileParams, imported late
@@ -94,15 +96,16 @@ def blindpairs(path: str, size: int, workspace: str, workers: int, level: int) -
     from blindpairs.workspace import Workspace
     from mining.stage import run_tiles
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     summary = run_tiles(
         Workspace(workspace), [path], _params(size, level), workers=workers, quiet=True
     )
-    seconds = time.perf_counter() - t0
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     parts = list((Path(workspace) / "tiles").glob("part-*.parquet"))
     return {
         "tiles": summary.tiles_written + sum(summary.dropped.values()),
         "seconds": seconds,
+        "cpu": cpu,
         "part_mb": sum(p.stat().st_size for p in parts) / 1e6,
     }
 
@@ -128,10 +131,15 @@ def cut(path: str, size: int, workers: int, level: int) -> dict:
         "png_compression": level,
     }
     tasks = chunk_tasks(plan, params.chunk, **thresholds)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     with ThreadPoolExecutor(workers) as pool:
         tiles = sum(r.table.num_rows + sum(r.dropped.values()) for r in pool.map(tile_chunk, tasks))
-    return {"tiles": tiles, "seconds": time.perf_counter() - t0, "plan_seconds": planned}
+    return {
+        "tiles": tiles,
+        "seconds": time.perf_counter() - t0,
+        "cpu": time.process_time() - c0,
+        "plan_seconds": planned,
+    }
 
 
 # GDAL's block cache (default 5% of RAM) is the largest memory user of both runs;
@@ -160,6 +168,10 @@ def _child(kind: str, *args: str) -> dict:
     if out.returncode:
         sys.exit(f"{kind} run failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _per_tile(run: dict, key: str) -> float:
+    return run[key] / run["tiles"]
 
 
 def main() -> None:
@@ -219,6 +231,7 @@ def main() -> None:
         print(
             f"ratio ({name} / plain read, tiles/s): "
             f"{(ours['tiles'] / ours['seconds']) / (base['tiles'] / base['seconds']):.3f}"
+            f"   (CPU time per tile: {_per_tile(base, 'cpu') / _per_tile(ours, 'cpu'):.3f})"
         )
     for _name, ours in runs[1:]:
         if "plan_seconds" in ours:
