@@ -22,6 +22,7 @@ from mining.radiometry import (
     Stretch,
     lookup_table,
     percentile_stretch,
+    percentiles,
     scale_stretch,
 )
 from mining.reading import PixelSource, read_rgb_valid
@@ -223,3 +224,19 @@ def test_footprints_of_a_chunk_equal_those_of_single_windows(crs: str, origin) -
     assert _footprints(plan, []) == []
     if crs == "EPSG:32660":
         assert any(wkb[1:5] == struct.pack("<I", 6) for wkb in alone)  # some are split
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "int8", "uint16", "int16", "int32", "float32"])
+def test_percentiles_equal_numpys(dtype: str) -> None:
+    """The histogram percentiles of 8/16-bit data are numpy's floats, for any sample size,
+    spread and percentile (ends, near-ends, the stage's defaults, arbitrary)."""
+    rng = np.random.default_rng(7)
+    info = np.iinfo(dtype) if dtype != "float32" else np.iinfo("int16")
+    pcts = [0.0, 100.0, 2.0, 98.0, 50.0, 0.001, 99.999, 33.3333, *rng.uniform(0, 100, 4)]
+    for n in (1, 2, 3, 10, 1001, 20000):
+        for spread in (0, 1, 40, 70000):
+            center = int(rng.integers(info.min, info.max + 1))
+            values = np.clip(center + rng.integers(-spread, spread + 1, n), info.min, info.max)
+            values = values.astype(dtype)
+            expected = [float(p) for p in np.percentile(values.astype(np.float64), pcts)]
+            assert percentiles(values, tuple(pcts)) == expected
