@@ -1,13 +1,20 @@
 """Tile-stage throughput against a plain rasterio read of the same pixels.
 
-Generates a large tiled GeoTIFF (default 20000 x 20000, 4-band uint16), then in
-separate processes (so each peak memory is its own):
+Generates a large tiled GeoTIFF (default 20000 x 20000, 4-band uint16; with
+``--overviews`` also internal overviews, as a COG has), then in separate
+processes (so each peak memory is its own):
 
 - baseline: a plain windowed rasterio read of every tile's pixels, nothing else;
-- blindpairs: the tile stage (stretch, validity, PNG, footprints, GeoParquet) on a
-  local Dask cluster.
+- blindpairs: the tile stage (plan, stretch, validity, PNG, footprints,
+  GeoParquet) on a local Dask cluster;
+- cut: the same scene planned (``plan_scene``: content hash and statistics
+  read, timed alone), then only the tiles cut (``tile_chunk`` on every chunk,
+  in ``--workers`` threads; nothing written): the per-tile work.
 
-Prints tiles/s, source MB/s, the ratio to the baseline, and peak RSS of each.
+Module imports (rasterio, Dask) are outside every timing. Prints tiles/s,
+source MB/s, the ratio of each to the baseline, and peak RSS of each; beside
+each ratio, the same ratio in process CPU time per tile (all threads), which
+a machine shared with other jobs disturbs far less than wall time.
 
     .venv/bin/python -m bench.tile --side 20000 --size 512   # from the repository root
 """
@@ -29,8 +36,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def make_scene(path: Path, side: int, bands: int = 4) -> None:
+def make_scene(path: Path, side: int, bands: int = 4, overviews: bool = False) -> None:
     import rasterio
+    from rasterio.enums import Resampling
     from rasterio.transform import from_origin
     from rasterio.windows import Window
 
@@ -57,36 +65,80 @@ def make_scene(path: Path, side: int, bands: int = 4) -> None:
                 base = 3000 + 1500 * np.sin(xx / 97.0) * np.cos(yy / 131.0)
                 data = base[None] + rng.normal(0, 300, (bands, h, w)).astype(np.float32)
                 dst.write(np.clip(data, 0, 65535).astype(np.uint16), window=Window(c, r, w, h))
+        if overviews:
+            dst.build_overviews([2, 4, 8, 16], Resampling.average)
 
 
 def baseline(path: str, size: int) -> dict:
     import rasterio
     from rasterio.windows import Window
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     n = 0
     with rasterio.open(path) as ds:
         for r in range(0, ds.height - size + 1, size):
             for c in range(0, ds.width - size + 1, size):
                 ds.read([1, 2, 3], window=Window(c, r, size, size))
                 n += 1
-    return {"tiles": n, "seconds": time.perf_counter() - t0}
+    return {"tiles": n, "seconds": time.perf_counter() - t0, "cpu": time.process_time() - c0}
+
+
+def _params(size: int, level: int):  # noqa: ANN202 - TileParams, imported late
+    from mining.params import TileParams
+
+    return TileParams(size=size, min_std=0.0, max_saturated=1.0, png_compression=level)
 
 
 def blindpairs(path: str, size: int, workspace: str, workers: int, level: int) -> dict:
+    import distributed  # noqa: F401 - imported outside the timing, as rasterio is for the baseline
+    import rasterio  # noqa: F401
+
     from blindpairs.workspace import Workspace
-    from mining.params import TileParams
     from mining.stage import run_tiles
 
-    params = TileParams(size=size, min_std=0.0, max_saturated=1.0, png_compression=level)
-    t0 = time.perf_counter()
-    summary = run_tiles(Workspace(workspace), [path], params, workers=workers, quiet=True)
-    seconds = time.perf_counter() - t0
+    t0, c0 = time.perf_counter(), time.process_time()
+    summary = run_tiles(
+        Workspace(workspace), [path], _params(size, level), workers=workers, quiet=True
+    )
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     parts = list((Path(workspace) / "tiles").glob("part-*.parquet"))
     return {
         "tiles": summary.tiles_written + sum(summary.dropped.values()),
         "seconds": seconds,
+        "cpu": cpu,
         "part_mb": sum(p.stat().st_size for p in parts) / 1e6,
+    }
+
+
+def cut(path: str, size: int, workers: int, level: int) -> dict:
+    """Plan the scene (timed alone), then cut every tile in ``workers`` threads."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import rasterio  # noqa: F401
+
+    from mining.plan import plan_scene
+    from mining.scenes import SceneRef
+    from mining.tiler import chunk_tasks, tile_chunk
+
+    params = _params(size, level)
+    t0 = time.perf_counter()
+    plan = plan_scene(SceneRef(path, "bench"), params)
+    planned = time.perf_counter() - t0
+    thresholds = {
+        "min_valid": params.min_valid,
+        "min_std": params.min_std,
+        "max_saturated": params.max_saturated,
+        "png_compression": level,
+    }
+    tasks = chunk_tasks(plan, params.chunk, **thresholds)
+    t0, c0 = time.perf_counter(), time.process_time()
+    with ThreadPoolExecutor(workers) as pool:
+        tiles = sum(r.table.num_rows + sum(r.dropped.values()) for r in pool.map(tile_chunk, tasks))
+    return {
+        "tiles": tiles,
+        "seconds": time.perf_counter() - t0,
+        "cpu": time.process_time() - c0,
+        "plan_seconds": planned,
     }
 
 
@@ -118,6 +170,10 @@ def _child(kind: str, *args: str) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def _per_tile(run: dict, key: str) -> float:
+    return run[key] / run["tiles"]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -128,15 +184,19 @@ def main() -> None:
     ap.add_argument(
         "--png-compression", default="0,1", help="tile stage PNG levels to run (comma-separated)"
     )
+    ap.add_argument(
+        "--overviews", action="store_true", help="give the scene internal overviews (as a COG)"
+    )
     ap.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
         kind, rest = args.child[0], args.child[1:]
-        res = (
-            baseline(rest[0], int(rest[1]))
-            if kind == "baseline"
-            else blindpairs(rest[0], int(rest[1]), rest[2], int(rest[3]), int(rest[4]))
-        )
+        if kind == "baseline":
+            res = baseline(rest[0], int(rest[1]))
+        elif kind == "cut":
+            res = cut(rest[0], int(rest[1]), int(rest[2]), int(rest[3]))
+        else:
+            res = blindpairs(rest[0], int(rest[1]), rest[2], int(rest[3]), int(rest[4]))
         res["peak_rss_mb"] = peak_rss_mb()
         print(json.dumps(res))
         return
@@ -144,16 +204,22 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         scene = Path(tmp) / "big.tif"
         t0 = time.perf_counter()
-        make_scene(scene, args.side)
+        make_scene(scene, args.side, overviews=args.overviews)
         mb = args.side * args.side * 3 * 2 / 1e6  # the three RGB bands read, uint16
         gb = scene.stat().st_size / 1e9
-        print(f"scene {args.side}^2 x4 uint16: {gb:.2f} GB in {time.perf_counter() - t0:.1f}s")
+        kind = "with overviews" if args.overviews else "no overviews"
+        print(
+            f"scene {args.side}^2 x4 uint16 ({kind}): {gb:.2f} GB "
+            f"in {time.perf_counter() - t0:.1f}s"
+        )
         base = _child("baseline", str(scene), str(args.size))
         runs = [("plain rasterio read", base)]
         for level in [int(v) for v in args.png_compression.split(",")]:
             ws = str(Path(tmp) / f"ws{level}")
             ours = _child("blindpairs", str(scene), str(args.size), ws, str(workers), str(level))
             runs.append((f"blindpairs tile png {level}", ours))
+            only = _child("cut", str(scene), str(args.size), str(workers), str(level))
+            runs.append((f"cut only png {level}", only))
     for name, r in runs:
         extra = f"  tiles part {r['part_mb']:.0f} MB" if "part_mb" in r else ""
         print(
@@ -165,7 +231,15 @@ def main() -> None:
         print(
             f"ratio ({name} / plain read, tiles/s): "
             f"{(ours['tiles'] / ours['seconds']) / (base['tiles'] / base['seconds']):.3f}"
+            f"   (CPU time per tile: {_per_tile(base, 'cpu') / _per_tile(ours, 'cpu'):.3f})"
         )
+    for _name, ours in runs[1:]:
+        if "plan_seconds" in ours:
+            print(
+                f"planning the scene (content hash, statistics read): "
+                f"{ours['plan_seconds']:.2f}s = {ours['plan_seconds'] / base['seconds']:.1f} "
+                "plain reads of the scene"
+            )
     print(
         f"workers: {workers} threads; tile size {args.size}; GDAL_CACHEMAX={CACHE_MB} MB; "
         f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"

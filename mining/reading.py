@@ -42,7 +42,9 @@ def read_rgb_valid(
         raw = ds.read(
             unique, window=window, out_shape=(len(unique), *out_shape), resampling=resampling
         )
-    data = np.stack([raw[unique.index(b)] for b in src.rgb])
+    # three distinct bands come back in R, G, B order: no copy
+    distinct = tuple(unique) == src.rgb
+    data = raw if distinct else np.stack([raw[unique.index(b)] for b in src.rgb])
     nearest = _resampling("nearest")
     if src.mask == "alpha" and src.alpha is not None:
         valid = ds.read(src.alpha, window=window, out_shape=out_shape, resampling=nearest) > 0

@@ -44,29 +44,47 @@ def tile_id(plan: ScenePlan, row_off: int, col_off: int) -> str:
 
 
 def drop_reason(rgb: np.ndarray, valid: np.ndarray, task: ChunkTask) -> str | None:
-    """Why a tile (uint8 (3, h, w) and its validity) is dropped, or None to keep it."""
-    if valid.mean() < task.min_valid:
+    """Why a tile (uint8 (3, h, w) and its validity) is dropped, or None to keep it.
+
+    Shares are counts over the valid pixels; a check whose threshold no tile can
+    cross (``min_std`` <= 0, ``max_saturated`` >= 1) is not computed.
+    """
+    n_valid = np.count_nonzero(valid)
+    if n_valid / valid.size < task.min_valid:
         return "low_valid"
-    if not valid.any():
+    if not n_valid:
         return "uniform"
-    r, g, b = rgb.astype(np.float32)
-    luminance = (0.299 * r + 0.587 * g + 0.114 * b)[valid]
-    if luminance.std() < task.min_std:
+    everywhere = n_valid == valid.size
+    if task.min_std > 0 and _luminance(rgb, None if everywhere else valid).std() < task.min_std:
         return "uniform"
-    if (rgb.min(axis=0) >= WHITE)[valid].mean() > task.max_saturated:
-        return "saturated"
+    if task.max_saturated < 1:
+        white = np.minimum(np.minimum(rgb[0], rgb[1]), rgb[2]) >= WHITE
+        if not everywhere:
+            white &= valid
+        if np.count_nonzero(white) / n_valid > task.max_saturated:
+            return "saturated"
     return None
+
+
+def _luminance(rgb: np.ndarray, valid: np.ndarray | None) -> np.ndarray:
+    """float32 ``0.299 R + 0.587 G + 0.114 B`` of the valid pixels (all when ``valid`` is None),
+    flat."""
+    lum = rgb[0].astype(np.float32)
+    lum *= 0.299
+    for band, weight in ((1, 0.587), (2, 0.114)):
+        term = rgb[band].astype(np.float32)
+        term *= weight
+        lum += term
+    return lum.reshape(-1) if valid is None else lum[valid]
 
 
 def tile_chunk(task: ChunkTask) -> ChunkResult:
     """Cut the tiles of ``task.windows``; bad tiles are counted, never raised."""
-    from rasterio.crs import CRS
-
     plan = task.plan
     result = ChunkResult(plan.ref.scene_id, TILES_SCHEMA.empty_table())
     rows: dict[str, list] = {name: [] for name in TILES_SCHEMA.names}
     src_transform = Affine(*plan.transform)
-    crs = CRS.from_wkt(plan.crs_wkt)
+    kept: list[tuple[int, int]] = []
     with open_scene(plan.ref.uri) as (ds, _):
         for row_off, col_off in task.windows:
             try:
@@ -76,13 +94,13 @@ def tile_chunk(task: ChunkTask) -> ChunkResult:
                 result.errors.append((f"r{row_off}-c{col_off}", str(exc)))
                 continue
             rgb = plan.stretch.apply(data)
-            rgb[:, ~valid] = 0
+            if not valid.all():
+                np.multiply(rgb, valid, out=rgb)  # invalid pixels black
             reason = drop_reason(rgb, valid, task)
             if reason:
                 result.dropped[reason] += 1
                 continue
-            xs, ys = window_ring(src_transform, col_off, row_off, plan.win, plan.win)
-            lon, lat = to_lonlat(crs, xs, ys)
+            kept.append((row_off, col_off))
             tile_tf = (
                 src_transform
                 * Affine.translation(col_off, row_off)
@@ -99,12 +117,29 @@ def tile_chunk(task: ChunkTask) -> ChunkResult:
             rows["proj:transform"].append(list(tile_tf)[:6])
             rows["bands"].append(list(plan.source.rgb))
             rows["gsd_m"].append(plan.gsd_m)
-            rows["valid_fraction"].append(float(valid.mean()))
+            rows["valid_fraction"].append(np.count_nonzero(valid) / valid.size)
             rows["image"].append(encode_png(rgb, task.png_compression))
             rows["tiling"].append(plan.tiling)
-            rows["geometry"].append(footprint_wkb(lon, lat))
+    rows["geometry"] = _footprints(plan, kept)
     result.table = pa.table(rows, schema=TILES_SCHEMA)
     return result
+
+
+def _footprints(plan: ScenePlan, offsets: list[tuple[int, int]]) -> list[bytes]:
+    """WKB footprints of the windows at ``(row_off, col_off)``: one reprojection for all."""
+    if not offsets:
+        return []
+    from rasterio.crs import CRS
+
+    src_transform = Affine(*plan.transform)
+    rings = [window_ring(src_transform, c, r, plan.win, plan.win) for r, c in offsets]
+    n = len(rings[0][0])
+    lon, lat = to_lonlat(
+        CRS.from_wkt(plan.crs_wkt),
+        np.concatenate([xs for xs, _ in rings]),
+        np.concatenate([ys for _, ys in rings]),
+    )
+    return [footprint_wkb(lon[i : i + n], lat[i : i + n]) for i in range(0, len(lon), n)]
 
 
 def chunk_tasks(plan: ScenePlan, chunk: int, **thresholds) -> list[ChunkTask]:  # noqa: ANN003
