@@ -74,13 +74,16 @@ def baseline(path: str, size: int) -> dict:
 
 
 def blindpairs(path: str, size: int, workspace: str, workers: int, level: int) -> dict:
+    from blindpairs.compute import Compute
     from blindpairs.workspace import Workspace
     from mining.params import TileParams
-    from mining.stage import run_tiles
+    from mining.stage import run
 
-    params = TileParams(size=size, min_std=0.0, max_saturated=1.0, png_compression=level)
+    params = TileParams(
+        size=size, min_std=0.0, max_saturated=1.0, png_compression=level, scenes=(path,)
+    )
     t0 = time.perf_counter()
-    summary = run_tiles(Workspace(workspace), [path], params, workers=workers, quiet=True)
+    summary = run(Workspace(workspace), params, Compute(workers=workers, quiet=True))
     seconds = time.perf_counter() - t0
     parts = list((Path(workspace) / "tiles").glob("part-*.parquet"))
     return {

@@ -16,17 +16,24 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Stage:
-    """One pipeline verb: ``blindpairs <verb>`` runs ``<package>.cli``."""
+    """One pipeline verb: ``blindpairs <verb>`` runs ``<package>.cli``, whose command calls
+    the stage's entry point ``<package>.<module>.run(workspace, params, compute)``."""
 
     verb: str
     package: str
     reads: tuple[str, ...]
     writes: tuple[str, ...]
     outside: str = ""
+    module: str = "stage"
 
     @property
     def cli_module(self) -> str:
         return f"{self.package}.cli"
+
+    @property
+    def entry_module(self) -> str:
+        """The module whose ``run(workspace, params, compute)`` is the stage."""
+        return f"{self.package}.{self.module}"
 
 
 @dataclass(frozen=True)
@@ -45,14 +52,22 @@ STAGES: tuple[Stage, ...] = (
         "pairs",
         ("tiles/", "embeddings/<encoder>/", "annotation/label_studio/tasks.json"),
         ("pairs/",),
+        module="mine",
     ),
-    Stage("export", "annotation_export", ("tiles/", "pairs/"), ("annotation/label_studio/",)),
+    Stage(
+        "export",
+        "annotation_export",
+        ("tiles/", "pairs/"),
+        ("annotation/label_studio/",),
+        module="export",
+    ),
     Stage(
         "ingest",
         "annotation_export",
         ("annotation/label_studio/",),
         ("benchmark/",),
         outside="Label Studio annotations",
+        module="ingest",
     ),
     Stage(
         "evaluate",
