@@ -21,9 +21,9 @@ def test_each_private_file_name_belongs_to_one_package() -> None:
     for package in ("blindpairs", *stages.packages()):
         for path in (REPO / package).rglob("*.py"):
             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-                if isinstance(node, ast.Constant) and isinstance(node.value, str):
-                    if PRIVATE.match(node.value):
-                        owners[node.value].add(package)
+                value = node.value if isinstance(node, ast.Constant) else None
+                if isinstance(value, str) and PRIVATE.match(value):
+                    owners[value].add(package)
     assert owners  # the scan sees the stages' private files
     assert {name: sorted(p) for name, p in owners.items() if len(p) > 1} == {}
 
