@@ -66,7 +66,12 @@ def add_compute_options(
 
 
 def stage_options(
-    args: argparse.Namespace, stage: str, params_cls: type[T], *, compute: bool = False
+    args: argparse.Namespace,
+    stage: str,
+    params_cls: type[T],
+    *,
+    compute: bool = False,
+    check: Callable[[T], None] | None = None,
 ) -> tuple[T, Compute]:
     """Resolve a stage's params and its :class:`Compute` from defaults, ``--config`` and
     flags, then take the workspace lock for the rest of the command
@@ -76,6 +81,7 @@ def stage_options(
     The stage's config section holds both (``scheduler``/``workers`` only where
     ``compute`` is true); shared option groups such as the encoder choice come from
     their home section when the stage's sets none of them (``config.stage_section``).
+    ``check`` raises ConfigError for params that cannot work, before the lock is taken.
     """
     section = config.stage_section(config.load_config(args.config), stage, params_cls)
     source = f"{args.config} [{stage}]" if args.config else "config"
@@ -84,6 +90,8 @@ def stage_options(
     rest = {k: v for k, v in section.items() if k not in machine}
     params = config.resolve(params_cls, rest, args, section_source=source)
     where = config.resolve(Compute, machine, args if compute else None, section_source=source)
+    if check is not None:
+        check(params)
     lock.acquire(args.workspace)
     return params, replace(where, quiet=bool(getattr(args, "quiet", False)))
 

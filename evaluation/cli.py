@@ -20,7 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from evaluation import stage
 
-    params, compute = stage_options(args, STAGE, EvaluateParams)
+    params, compute = stage_options(args, STAGE, EvaluateParams, check=stage.check)
     ws = Workspace(args.workspace)
     done = stage.run(ws, params, compute)
     record_params(args, STAGE, params)

@@ -19,9 +19,9 @@ def _tile_args(p: argparse.ArgumentParser) -> None:
 
 def _tile(args: argparse.Namespace) -> int:
     from blindpairs.terminal import terminal_safe
-    from mining.stage import run
+    from mining.stage import check, run
 
-    params, compute = stage_options(args, STAGE, TileParams, compute=True)
+    params, compute = stage_options(args, STAGE, TileParams, compute=True, check=check)
     summary = run(args.workspace, params, compute)
     record_params(args, STAGE, params, compute)
     for line in summary.lines():  # scene paths can hold any character: escape them

@@ -134,6 +134,14 @@ def run(workspace: Workspace | str | Path, params: TileParams, compute: Compute)
     return summary
 
 
+def check(params: TileParams) -> None:
+    """ConfigError when no scene is named (before the workspace is touched)."""
+    if not params.scenes:
+        raise ConfigError(
+            "no scenes given: pass paths/globs/URIs, or 'scenes:' in the tile section"
+        )
+
+
 def _with_stale_scenes(
     refs: list[SceneRef], existing: dict[str, dict], params: TileParams, summary: TileSummary
 ) -> tuple[list[SceneRef], dict[str, str]]:

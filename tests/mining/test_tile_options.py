@@ -48,3 +48,10 @@ def test_the_run_options_stay_out_of_the_parts_and_the_tiling(tmp_path, raster):
     recorded = meta(tmp_path / "ws", "a")
     assert not recorded["params"].get("scenes") and not recorded["params"].get("strict")
     assert TileParams(scenes=("x",), force=True).tiling_hash() == TileParams().tiling_hash()
+
+
+def test_no_scenes_anywhere_fails_before_the_workspace_exists(tmp_path, capsys):
+    ws = tmp_path / "ws"
+    assert main(["tile", "-w", str(ws), "-q"]) == 2
+    assert "no scenes given" in capsys.readouterr().err
+    assert not ws.exists()
