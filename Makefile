@@ -16,7 +16,7 @@ LABEL_STUDIO_URL ?=
 ANNOTATIONS ?=
 PYTEST_ARGS ?=
 CONFIG_FLAG := $(if $(CONFIG),--config $(CONFIG),)
-# --encoders only when given: otherwise the config file's (or the stage's paper default) holds
+# --encoders only when given: otherwise the config file's embed section (which mine shares) or paper
 ENCODERS_FLAG := $(if $(ENCODERS),--encoders $(ENCODERS),)
 # an existing Dask cluster for tile, embed and mine (default: $$DASK_SCHEDULER_ADDRESS, else this machine)
 SCHEDULER ?=

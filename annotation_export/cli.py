@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from annotation_export.params import ExportParams, IngestParams
-from blindpairs.commands import Command, record_params, stage_params
+from blindpairs.commands import Command, record_params, stage_options
 from blindpairs.config import add_options
-from blindpairs.errors import ConfigError
 from blindpairs.workspace import Workspace
 
 SHOWN = 10
@@ -26,15 +24,11 @@ def _show(title: str, entries: list[dict]) -> None:
 
 def run_export(args: argparse.Namespace) -> int:
     """Export the best new pairs for annotation; push them when asked."""
-    from annotation_export.client import api_token
-    from annotation_export.export import export_workspace
-    from annotation_export.push import push_tasks
+    from annotation_export.export import run
 
-    params = stage_params(args, "export", ExportParams)
-    if params.push:
-        api_token(params.token_env)  # fail before any work when the token is missing
+    params, compute = stage_options(args, "export", ExportParams)
     ws = Workspace(args.workspace)
-    summary = export_workspace(ws, params)
+    summary = run(ws, params, compute)
     if not summary.added and not summary.failed and not summary.already:
         print(
             f"export: nothing to do; {ws.pairs} holds no pair (mine found none: add scenes, "
@@ -49,8 +43,8 @@ def run_export(args: argparse.Namespace) -> int:
         "exported (budget)"
     )
     _show("failed", [{"pair_id": k, "reason": v} for k, v in summary.failed.items()])
-    if params.push:
-        pushed = push_tasks(ws, params.push, params.project_title, params.token_env)
+    pushed = summary.pushed
+    if pushed is not None:
         print(
             f"push: project {pushed.project_id} at {pushed.url} "
             f"({'created' if pushed.created else 'updated'}): {pushed.imported} task(s) added, "
@@ -62,20 +56,11 @@ def run_export(args: argparse.Namespace) -> int:
 
 def run_ingest(args: argparse.Namespace) -> int:
     """Validate finished annotations and publish the benchmark."""
-    from annotation_export.client import api_token
-    from annotation_export.ingest import ingest_workspace, report_path
-    from annotation_export.pull import pull_export
+    from annotation_export.ingest import report_path, run
 
-    params = stage_params(args, "ingest", IngestParams)
-    if bool(params.annotations) == bool(params.pull):
-        raise ConfigError("give exactly one of --annotations FILE or --pull URL")
+    params, compute = stage_options(args, "ingest", IngestParams)
     ws = Workspace(args.workspace)
-    if params.pull:
-        api_token(params.token_env)
-        source = pull_export(ws, params.pull, params.project_title, params.token_env)
-    else:
-        source = Path(params.annotations or "")
-    report = ingest_workspace(ws, params, source)
+    report = run(ws, params, compute)
     if report.up_to_date:
         print(f"ingest: nothing to do; {ws.benchmark} is up to date (--force to publish again)")
         return 0

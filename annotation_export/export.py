@@ -7,7 +7,7 @@ import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from annotation_export.inputs import read_pairs, read_tile_rows, relative_to
 from annotation_export.labeling_config import labeling_config
@@ -16,6 +16,10 @@ from annotation_export.tasks import build_task, image_file, local_files_url, rea
 from blindpairs import atomic, lock
 from blindpairs.errors import ConfigError
 from blindpairs.workspace import Workspace
+
+if TYPE_CHECKING:
+    from annotation_export.push import PushSummary
+    from blindpairs.compute import Compute
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +33,7 @@ class ExportSummary:
     failed: dict[str, str] = field(default_factory=dict)
     total_tasks: int = 0
     remaining: int = 0
+    pushed: PushSummary | None = None  # what --push did (None without --push)
 
 
 def tasks_path(ws: Workspace) -> Path:
@@ -138,4 +143,20 @@ def export_workspace(ws: Workspace, params: ExportParams) -> ExportSummary:
     )
     if summary.added or not tasks_path(ws).is_file():
         atomic.write_json(tasks_path(ws), tasks)
+    return summary
+
+
+def run(workspace: Workspace | str | Path, params: ExportParams, compute: Compute) -> ExportSummary:
+    """The export stage: the best pairs not exported yet as Label Studio tasks, pushed to
+    ``params.push`` when given (its token is checked before any work). ``compute`` is
+    unused: export runs in this process."""
+    from annotation_export.client import api_token
+    from annotation_export.push import push_tasks
+
+    ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
+    if params.push:
+        api_token(params.token_env)  # fail before any work when the token is missing
+    summary = export_workspace(ws, params)
+    if params.push:
+        summary.pushed = push_tasks(ws, params.push, params.project_title, params.token_env)
     return summary

@@ -7,7 +7,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from annotation_export.annotations import Task, load_export
 from annotation_export.errata import Errata, apply_erratum, load_errata
@@ -30,6 +30,9 @@ from blindpairs.config import to_dict
 from blindpairs.errors import ConfigError, InputError, WorkspaceError
 from blindpairs.schemas import read_metadata
 from blindpairs.workspace import Workspace
+
+if TYPE_CHECKING:
+    from blindpairs.compute import Compute
 
 FORMAT_VERSION = 2  # 2: Image feature + MMVP columns, MMVP Images/, lmms-eval and VLMEvalKit files
 # Where the annotations came from and whether to publish regardless: not part of
@@ -339,3 +342,20 @@ def ingest_workspace(ws: Workspace, params: IngestParams, source: Path) -> Inges
         publish(ws, rows, info, provenance)
     atomic.write_json(report_path(ws), report.to_json())
     return report
+
+
+def run(workspace: Workspace | str | Path, params: IngestParams, compute: Compute) -> IngestReport:
+    """The ingest stage: validate annotations (``params.annotations``, or pulled from
+    ``params.pull``) and publish ``<workspace>/benchmark/``. ``compute`` is unused."""
+    from annotation_export.client import api_token
+    from annotation_export.pull import pull_export
+
+    ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
+    if bool(params.annotations) == bool(params.pull):
+        raise ConfigError("give exactly one of --annotations FILE or --pull URL")
+    if params.pull:
+        api_token(params.token_env)
+        source = pull_export(ws, params.pull, params.project_title, params.token_env)
+    else:
+        source = Path(params.annotations or "")
+    return ingest_workspace(ws, params, source)

@@ -90,16 +90,18 @@ def _params(size: int, level: int):  # noqa: ANN202 - TileParams, imported late
 
 
 def blindpairs(path: str, size: int, workspace: str, workers: int, level: int) -> dict:
+    import dataclasses
+
     import distributed  # noqa: F401 - imported outside the timing, as rasterio is for the baseline
     import rasterio  # noqa: F401
 
+    from blindpairs.compute import Compute
     from blindpairs.workspace import Workspace
-    from mining.stage import run_tiles
+    from mining.stage import run
 
+    params = dataclasses.replace(_params(size, level), scenes=(path,))
     t0, c0 = time.perf_counter(), time.process_time()
-    summary = run_tiles(
-        Workspace(workspace), [path], _params(size, level), workers=workers, quiet=True
-    )
+    summary = run(Workspace(workspace), params, Compute(workers=workers, quiet=True))
     seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     parts = list((Path(workspace) / "tiles").glob("part-*.parquet"))
     return {

@@ -6,10 +6,11 @@ import argparse
 import logging
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from blindpairs import config, lock, stages
+from blindpairs.compute import Compute
 from blindpairs.workspace import Workspace
 
 T = TypeVar("T")
@@ -48,43 +49,60 @@ def add_compute_options(
     parser: argparse.ArgumentParser,
     local_help: str = "threads of the local Dask cluster (default: CPU count)",
 ) -> None:
-    """Options of stages that run on Dask; ``local_help`` says what ``--workers`` means
-    when no scheduler is given."""
-    group = parser.add_argument_group("compute")
-    group.add_argument(
-        "--scheduler",
-        default=None,
-        metavar="ADDRESS",
-        help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 "
-        "(default: $DASK_SCHEDULER_ADDRESS, else this machine)",
-    )
-    group.add_argument("--workers", type=int, default=None, metavar="N", help=local_help)
+    """The :class:`~blindpairs.compute.Compute` options (``scheduler``, ``workers``) of
+    stages that run on Dask; ``local_help`` says what ``--workers`` means when no scheduler
+    is given."""
+    group = parser.add_argument_group("compute (config-file keys in brackets)")
+    helps = {"scheduler": None, "workers": local_help}
+    for f in config.option_fields(Compute):
+        text = f"{helps[f.name] or f.metadata['help']} [{f.name}]".replace("%", "%%")
+        group.add_argument(
+            f"--{f.name}",
+            dest=f.name,
+            default=argparse.SUPPRESS,
+            metavar=f.metadata["metavar"],
+            help=text,
+        )
 
 
-def stage_params(
+def stage_options(
     args: argparse.Namespace,
     stage: str,
     params_cls: type[T],
-    section: dict[str, Any] | None = None,
-) -> T:
-    """Resolve a stage's params from defaults, ``--config`` and flags, then take the
-    workspace lock for the rest of the command (:mod:`blindpairs.lock`; ``cli.main``
-    gives it back): options are checked before anything in the workspace is touched.
+    *,
+    compute: bool = False,
+    check: Callable[[T], None] | None = None,
+) -> tuple[T, Compute]:
+    """Resolve a stage's params and its :class:`Compute` from defaults, ``--config`` and
+    flags, then take the workspace lock for the rest of the command
+    (:mod:`blindpairs.lock`; ``cli.main`` gives it back): options are checked before
+    anything in the workspace is touched.
 
-    ``section`` replaces the config file's section for ``stage`` (for commands that
-    take non-parameter keys, such as the tile stage's ``scenes``, out of it first).
+    The stage's config section holds both (``scheduler``/``workers`` only where
+    ``compute`` is true); shared option groups such as the encoder choice come from
+    their home section when the stage's sets none of them (``config.stage_section``).
+    ``check`` raises ConfigError for params that cannot work, before the lock is taken.
     """
-    if section is None:
-        section = config.load_config(args.config).get(stage)
+    section = config.stage_section(config.load_config(args.config), stage, params_cls)
     source = f"{args.config} [{stage}]" if args.config else "config"
-    params = config.resolve(params_cls, section, args, section_source=source)
+    compute_keys = {f.name for f in config.option_fields(Compute)} if compute else set()
+    machine = {k: v for k, v in section.items() if str(k).replace("-", "_") in compute_keys}
+    rest = {k: v for k, v in section.items() if k not in machine}
+    params = config.resolve(params_cls, rest, args, section_source=source)
+    where = config.resolve(Compute, machine, args if compute else None, section_source=source)
+    if check is not None:
+        check(params)
     lock.acquire(args.workspace)
-    return params
+    return params, replace(where, quiet=bool(getattr(args, "quiet", False)))
 
 
-def record_params(args: argparse.Namespace, stage: str, params: Any) -> None:
-    """Write the resolved params of ``stage`` into the workspace's config.yaml."""
-    config.record_resolved(Workspace(args.workspace).config, stage, params)
+def record_params(
+    args: argparse.Namespace, stage: str, params: Any, compute: Compute | None = None
+) -> None:
+    """Write the resolved params of ``stage`` (and its compute options, for stages that run
+    on Dask) into the workspace's config.yaml."""
+    extra = () if compute is None else (compute,)
+    config.record_resolved(Workspace(args.workspace).config, stage, params, *extra)
 
 
 def setup_logging(verbose: int) -> None:

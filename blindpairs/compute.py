@@ -1,5 +1,8 @@
 """Dask: a local cluster by default, or an existing scheduler by address.
 
+:class:`Compute` says where a stage runs; every stage entry point takes one
+(``run(workspace, params, compute)``), and its options are config keys
+(``scheduler``, ``workers``) of the stages that run on Dask, recorded in config.yaml.
 Stages submit plain functions through :func:`ordered_map`, which keeps a
 bounded number of tasks in flight and yields results in submission order, so
 memory stays bounded and outputs are deterministic on any cluster.
@@ -12,8 +15,10 @@ import logging
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
+from blindpairs.config import option, optional_text, positive_int
 from blindpairs.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -101,3 +106,40 @@ def ordered_map(
 
 
 _END = object()
+
+
+def _optional_positive_int(value: Any) -> int | None:
+    return None if optional_text(value) is None else positive_int(value)
+
+
+@dataclass(frozen=True)
+class Compute:
+    """Where a stage's work runs, and whether it draws progress bars.
+
+    ``scheduler`` and ``workers`` are options (flags and config keys of tile, embed and
+    mine); ``quiet`` comes from the command line's ``-q`` only.
+    """
+
+    scheduler: str | None = option(
+        None,
+        "Dask scheduler address, e.g. tcp://10.0.0.5:8786 (default: $DASK_SCHEDULER_ADDRESS, "
+        "else this machine)",
+        parse=optional_text,
+        metavar="ADDRESS",
+    )
+    workers: int | None = option(
+        None,
+        "threads of the local Dask cluster (default: CPU count)",
+        parse=_optional_positive_int,
+        metavar="N",
+    )
+    quiet: bool = field(default=False, compare=False)
+
+    @property
+    def address(self) -> str | None:
+        """The scheduler to use: the option, else ``$DASK_SCHEDULER_ADDRESS``, else None."""
+        return scheduler_address(self.scheduler)
+
+    def client(self, processes: bool = False) -> contextlib.AbstractContextManager[Any]:
+        """A Dask client for this compute (see :func:`dask_client`)."""
+        return dask_client(self.scheduler, self.workers, processes)

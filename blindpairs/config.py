@@ -5,6 +5,10 @@ made with :func:`option`. From that one declaration come the ``--help`` text,
 the CLI flags, the section of the YAML config file and the resolved config
 written to ``<workspace>/config.yaml``. Precedence: dataclass default < config
 file section < flags given on the command line.
+
+An option group shared by several stages (a dataclass with ``SHARED_SECTION``, such as
+the encoder choice) is one option with one meaning: a stage whose section sets none of
+the group's keys takes them all from the group's home section.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import argparse
 import dataclasses
 import os
 import re
+import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
@@ -33,31 +38,69 @@ def option(
     choices: tuple[str, ...] | None = None,
     metavar: str | None = None,
     flag: str | None = None,
+    positional: bool = False,
+    deprecated: tuple[str, ...] = (),
 ) -> Any:
     """A dataclass field that is also a CLI flag and a config-file key.
 
     ``parse`` turns a CLI string or a YAML value into the field's value and
-    raises ``ValueError`` with a readable reason when it cannot.
+    raises ``ValueError`` with a readable reason when it cannot. ``positional``
+    makes it the command's positional arguments (a tuple field). ``deprecated``
+    names old spellings still accepted as a flag (``--old``) and a config key,
+    each with a one-line warning.
     """
-    meta = {"help": help, "parse": parse, "choices": choices, "metavar": metavar, "flag": flag}
+    meta = {
+        "help": help,
+        "parse": parse,
+        "choices": choices,
+        "metavar": metavar,
+        "flag": flag,
+        "positional": positional,
+        "deprecated": deprecated,
+    }
     if isinstance(default, (list, dict, set)):
         raise TypeError("use a tuple or None for mutable defaults")
     return dataclasses.field(default=default, metadata=meta)
+
+
+def option_fields(params_cls: type) -> list[dataclasses.Field]:
+    """The fields of ``params_cls`` made with :func:`option` (flags and config keys)."""
+    return [f for f in dataclasses.fields(params_cls) if "help" in f.metadata]
 
 
 def _flag(field: dataclasses.Field) -> str:
     return field.metadata.get("flag") or "--" + field.name.replace("_", "-")
 
 
+def warn_deprecated(old: str, new: str, where: str = "") -> None:
+    """The one-line warning of an old spelling that still works."""
+    print(f"blindpairs: warning: {where}{old} is deprecated; use {new}", file=sys.stderr)
+
+
+class _DeprecatedFlag(argparse.Action):
+    """An old flag name: sets the new option and warns once per use."""
+
+    def __init__(self, option_strings: list[str], dest: str, new: str, **kwargs: Any) -> None:
+        self.new = new
+        super().__init__(option_strings, dest, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:  # noqa: ANN001
+        warn_deprecated(str(option_string), self.new)
+        setattr(namespace, self.dest, True if self.nargs == 0 else values)
+
+
 def add_options(parser: argparse.ArgumentParser, params_cls: type) -> None:
     """Add one flag per field of ``params_cls`` (values stay unset unless given)."""
     group = parser.add_argument_group(f"{params_cls.__name__} (config-file keys in brackets)")
-    for f in dataclasses.fields(params_cls):
+    for f in option_fields(params_cls):
         meta = f.metadata
         default = f.default
         shown = ",".join(map(str, default)) if isinstance(default, tuple) else default
         # argparse %-formats help strings: a literal % must be doubled
         text = f"{meta['help']} [{f.name}; default: {shown}]".replace("%", "%%")
+        if meta.get("positional"):
+            parser.add_argument(f.name, nargs="*", default=argparse.SUPPRESS, help=text)
+            continue
         kwargs: dict[str, Any] = {"dest": f.name, "default": argparse.SUPPRESS, "help": text}
         if isinstance(default, bool):
             kwargs["action"] = argparse.BooleanOptionalAction
@@ -67,6 +110,16 @@ def add_options(parser: argparse.ArgumentParser, params_cls: type) -> None:
                 kwargs["choices"] = meta["choices"]
                 kwargs.pop("metavar")
         group.add_argument(_flag(f), **kwargs)
+        for old in meta.get("deprecated") or ():
+            group.add_argument(
+                "--" + old.replace("_", "-"),
+                dest=f.name,
+                default=argparse.SUPPRESS,
+                action=_DeprecatedFlag,
+                new=_flag(f),
+                nargs=0 if isinstance(default, bool) else None,
+                help=argparse.SUPPRESS,
+            )
 
 
 def _coerce(params_cls: type, f: dataclasses.Field, value: Any, source: str) -> Any:
@@ -107,10 +160,14 @@ def resolve(
     section_source: str = "config file",
 ) -> T:
     """Build ``params_cls`` from defaults, a config-file section and CLI values."""
-    fields = {f.name: f for f in dataclasses.fields(params_cls)}
+    fields = {f.name: f for f in option_fields(params_cls)}
+    renamed = {old: f.name for f in fields.values() for old in f.metadata.get("deprecated") or ()}
     values: dict[str, Any] = {}
     for key, value in (section or {}).items():
         key = str(key).replace("-", "_")
+        if key in renamed:
+            warn_deprecated(f"'{key}'", f"'{renamed[key]}'", f"{section_source}: ")
+            key = renamed[key]
         if key not in fields:
             known = ", ".join(sorted(fields))
             raise ConfigError(f"{section_source}: unknown option '{key}' (known: {known})")
@@ -123,11 +180,33 @@ def resolve(
 
 
 def to_dict(params: Any) -> dict[str, Any]:
-    """A YAML/JSON-friendly dict of a params dataclass (tuples become lists)."""
+    """A YAML/JSON-friendly dict of a params dataclass's options (tuples become lists)."""
     out = {}
-    for k, v in dataclasses.asdict(params).items():
-        out[k] = list(v) if isinstance(v, tuple) else v
+    for f in option_fields(type(params)):
+        v = getattr(params, f.name)
+        out[f.name] = list(v) if isinstance(v, tuple) else v
     return out
+
+
+def stage_section(
+    sections: Mapping[str, Mapping[str, Any]], stage: str, params_cls: type
+) -> dict[str, Any]:
+    """The config-file section of ``stage`` for ``params_cls``, with each shared option
+    group (a dataclass base with ``SHARED_SECTION``) taken whole from its home section
+    when ``stage``'s own section sets none of the group's keys."""
+    section = dict(sections.get(stage) or {})
+    own = {str(k).replace("-", "_") for k in section}
+    for base in params_cls.__mro__:
+        home = vars(base).get("SHARED_SECTION")
+        if not home or home == stage or not dataclasses.is_dataclass(base):
+            continue
+        names = {f.name for f in option_fields(base)}
+        if own & names:
+            continue
+        for key, value in (sections.get(home) or {}).items():
+            if str(key).replace("-", "_") in names:
+                section[key] = value
+    return section
 
 
 def safe_load(text: str) -> Any:
@@ -157,18 +236,22 @@ def load_config(path: str | os.PathLike[str] | None) -> dict[str, Any]:
     return {str(k): (v or {}) for k, v in data.items()}
 
 
-def record_resolved(config_path: str | os.PathLike[str], stage: str, params: Any) -> None:
-    """Write ``params`` as the ``stage`` section of the workspace's resolved config."""
+def record_resolved(config_path: str | os.PathLike[str], stage: str, *params: Any) -> None:
+    """Write ``params`` (one or more option dataclasses, e.g. the stage's options and its
+    compute) as the ``stage`` section of the workspace's resolved config."""
     config_path = Path(config_path)
+    resolved: dict[str, Any] = {}
+    for p in params:
+        resolved.update(to_dict(p))
     current: dict[str, Any] = {}
     if config_path.exists():
         try:
             current = safe_load(config_path.read_text(encoding="utf-8")) or {}
         except yaml.YAMLError:
             current = {}
-    if current.get(stage) == to_dict(params):
+    if current.get(stage) == resolved:
         return  # unchanged: leave the file (and its mtime) alone
-    current[stage] = to_dict(params)
+    current[stage] = resolved
     atomic.write_text(config_path, yaml.safe_dump(current, sort_keys=True))
 
 
@@ -196,6 +279,18 @@ def optional_float(value: Any) -> float | None:
     if value is None or (isinstance(value, str) and value.strip().lower() in {"", "none", "null"}):
         return None
     return float(value)
+
+
+def optional_text(value: Any) -> str | None:
+    """Text, or None for nothing (``None`` or blank)."""
+    text = str(value).strip() if value is not None else ""
+    return text or None
+
+
+def str_tuple(value: Any) -> tuple[str, ...]:
+    """One string, or a list of them, as a tuple of strings."""
+    items = [value] if isinstance(value, str) else list(value)
+    return tuple(str(v) for v in items)
 
 
 def positive_int(value: Any) -> int:

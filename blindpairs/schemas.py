@@ -66,6 +66,32 @@ EMBEDDING_META_KEYS = (
 )
 
 
+# The embed stage's failure record (``Workspace.embed_failures``): one row per tile that
+# failed, for the identity (``embedding_identity_key``) it failed for.
+EMBED_FAILURES_SCHEMA = pa.schema(
+    [
+        pa.field("tile_id", pa.string(), nullable=False),
+        pa.field("reason", pa.string(), nullable=False),
+        pa.field("identity", pa.string(), nullable=False),
+        pa.field("recorded_at", pa.string(), nullable=False),
+    ]
+)
+
+
+def embedding_identity(meta: Mapping[str, Any]) -> dict[str, Any]:
+    """An embedding set's identity: the ``EMBEDDING_META_KEYS`` of ``meta`` (a part's
+    metadata, a plan, a worker's result), normalised through JSON (tuples become lists)
+    so that equal identities compare equal wherever they come from. The one definition:
+    embed (its folders, failures and replacement) and mine (its candidate cache) use it."""
+    ident = {k: meta.get(k) for k in EMBEDDING_META_KEYS}
+    return json.loads(json.dumps(ident, sort_keys=True, default=str))
+
+
+def embedding_identity_key(meta: Mapping[str, Any]) -> str:
+    """:func:`embedding_identity` as one comparable string."""
+    return json.dumps(embedding_identity(meta), sort_keys=True)
+
+
 def embeddings_schema(dim: int, dtype: pa.DataType | None = None) -> pa.Schema:
     """Arrow schema of an embeddings part: ``tile_id`` and a fixed-size vector."""
     dtype = dtype or pa.float32()
@@ -345,10 +371,10 @@ def read_embeddings(encoder_dir: Path) -> tuple[list[str], Any, dict[str, Any]]:
     meta: dict[str, Any] = {}
     for part in parts:
         m = read_metadata(part)
-        key = {k: m.get(k) for k in EMBEDDING_META_KEYS}
+        key = embedding_identity(m)
         if not meta:
             meta = m
-        elif {k: meta.get(k) for k in EMBEDDING_META_KEYS} != key:
+        elif embedding_identity(meta) != key:
             differ = ", ".join(
                 f"{k} {json.dumps(key[k], sort_keys=True)} vs "
                 f"{json.dumps(meta.get(k), sort_keys=True)}"

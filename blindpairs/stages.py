@@ -16,17 +16,26 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Stage:
-    """One pipeline verb: ``blindpairs <verb>`` runs ``<package>.cli``."""
+    """One pipeline verb: ``blindpairs <verb>`` runs ``<package>.cli``, whose command calls
+    the stage's entry point ``<package>.<module>.run(workspace, params, compute)``."""
 
     verb: str
     package: str
     reads: tuple[str, ...]
     writes: tuple[str, ...]
     outside: str = ""
+    module: str = "stage"
+    make_target: str = ""  # the Makefile target that runs it (default: the verb)
+    arguments: str = ""  # positional arguments shown in the README's usage table
 
     @property
     def cli_module(self) -> str:
         return f"{self.package}.cli"
+
+    @property
+    def entry_module(self) -> str:
+        """The module whose ``run(workspace, params, compute)`` is the stage."""
+        return f"{self.package}.{self.module}"
 
 
 @dataclass(frozen=True)
@@ -38,21 +47,38 @@ class Tool:
 
 
 STAGES: tuple[Stage, ...] = (
-    Stage("tile", "mining", (), ("tiles/",), outside="scenes (GeoTIFF/COG, folders, lists)"),
-    Stage("embed", "embeddings", ("tiles/",), ("embeddings/<encoder>/",)),
+    Stage(
+        "tile",
+        "mining",
+        (),
+        ("tiles/",),
+        outside="scenes (GeoTIFF/COG files, folders, globs, GDAL URIs, .txt lists)",
+        make_target="tiles",
+        arguments="SCENES...",
+    ),
+    Stage("embed", "embeddings", ("tiles/",), ("embeddings/<encoder>/",), make_target="embeddings"),
     Stage(
         "mine",
         "pairs",
         ("tiles/", "embeddings/<encoder>/", "annotation/label_studio/tasks.json"),
         ("pairs/",),
+        module="mine",
+        make_target="pairs",
     ),
-    Stage("export", "annotation_export", ("tiles/", "pairs/"), ("annotation/label_studio/",)),
+    Stage(
+        "export",
+        "annotation_export",
+        ("tiles/", "pairs/"),
+        ("annotation/label_studio/",),
+        module="export",
+    ),
     Stage(
         "ingest",
         "annotation_export",
         ("annotation/label_studio/",),
         ("benchmark/",),
         outside="Label Studio annotations",
+        module="ingest",
     ),
     Stage(
         "evaluate",
@@ -117,15 +143,29 @@ def text_table(width: int = 79) -> str:
     )
 
 
+def _cells(outside: str, paths: tuple[str, ...]) -> str:
+    return ", ".join(([outside] if outside else []) + [f"`{p}`" for p in paths])
+
+
 def markdown_table() -> str:
     """The table in Markdown (the README's architecture section holds exactly this)."""
-
-    def cells(outside: str, paths: tuple[str, ...]) -> str:
-        return ", ".join(([outside] if outside else []) + [f"`{p}`" for p in paths])
-
     lines = ["| stage | package | reads | writes |", "|---|---|---|---|"]
     lines += [
-        f"| {s.verb} | `{s.package}/` | {cells(s.outside, s.reads)} | {cells('', s.writes)} |"
+        f"| {s.verb} | `{s.package}/` | {_cells(s.outside, s.reads)} | {_cells('', s.writes)} |"
         for s in STAGES
     ]
+    return "\n".join(lines)
+
+
+def usage_table() -> str:
+    """The stages as commands and make targets, in Markdown (the README's "The stages"
+    section holds exactly this)."""
+    lines = ["| stage | command | make target | reads | writes |", "|---|---|---|---|---|"]
+    for s in STAGES:
+        command = " ".join(filter(None, ("blindpairs", s.verb, s.arguments)))
+        target = s.make_target or s.verb
+        lines.append(
+            f"| {s.verb} | `{command}` | `{target}` | {_cells(s.outside, s.reads)} "
+            f"| {_cells('', s.writes)} |"
+        )
     return "\n".join(lines)

@@ -42,9 +42,7 @@ def _tile(ws: Workspace) -> StageState:
 
 
 def _embed(ws: Workspace) -> StageState:
-    dirs = (
-        sorted(d for d in ws.embeddings.glob("*") if d.is_dir()) if ws.embeddings.exists() else []
-    )
+    dirs = ws.encoder_dirs()
     tiles = _ids(ws.tile_parts(), "tile_id") if dirs else set()
     items, gaps = [], []
     for d in dirs:
@@ -72,7 +70,7 @@ def _embed_gap(folder: Path, tiles: set[str], embedded: set[str]) -> str:
     ``--replace``, or tiles of ``tiles/`` neither embedded nor failed."""
     if (folder / REPLACED).is_dir():
         return " INCOMPLETE (an interrupted embed --replace; run embed)"
-    failures = folder / "_failures.parquet"  # embeddings.store.FAILURES
+    failures = Workspace.embed_failures(folder)
     failed = _ids([failures], "tile_id") if failures.exists() else set()
     missing = len(tiles - embedded - failed)
     if not missing:

@@ -9,6 +9,9 @@ from blindpairs import names
 
 # Where ``embed --replace`` sets the parts it replaces aside (inside an encoder folder).
 REPLACED = "_replaced"
+# The embed stage's record of tiles that failed, in each encoder folder
+# (``schemas.EMBED_FAILURES_SCHEMA``); public, read by ``blindpairs status``.
+EMBED_FAILURES_FILE = "_failures.parquet"
 # The published benchmark's main file and its provenance, inside any benchmark folder
 # (the workspace's, or one given to ``evaluate --benchmark``).
 BENCHMARK_FILE = "benchmark.parquet"
@@ -58,6 +61,18 @@ class Workspace:
 
     def encoder_dir(self, encoder_id: str) -> Path:
         return self.embeddings / safe_name(encoder_id)
+
+    def encoder_dirs(self) -> list[Path]:
+        """Every encoder folder of ``embeddings/`` (whatever it holds)."""
+        if not self.embeddings.is_dir():
+            return []
+        return sorted(d for d in self.embeddings.iterdir() if d.is_dir())
+
+    @staticmethod
+    def embed_failures(encoder_dir: Path) -> Path:
+        """The tiles that failed to embed into ``encoder_dir``, with their reason and the
+        embedding identity they failed for (``schemas.EMBED_FAILURES_SCHEMA``)."""
+        return encoder_dir / EMBED_FAILURES_FILE
 
     # mine stage
     @property

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import functools
 
-from blindpairs import compute
-from blindpairs.commands import Command, add_compute_options, record_params, stage_params
+from blindpairs.commands import Command, add_compute_options, record_params, stage_options
 from blindpairs.config import add_options
-from blindpairs.workspace import Workspace
 from embeddings.params import EmbedParams
 
 STAGE = "embed"
@@ -49,19 +46,15 @@ def _print_summary(summaries: list) -> None:
 
 def run_embed(args: argparse.Namespace) -> int:
     """Embed the workspace's tiles that lack an embedding."""
-    from embeddings import stage
+    from embeddings.stage import run
 
-    params = stage_params(args, STAGE, EmbedParams)
-    address = compute.scheduler_address(args.scheduler)
-    if address is None:
-        stage.check_local_device(params.device)
-    factory = functools.partial(compute.dask_client, args.scheduler, args.workers)
-    summaries = stage.embed_workspace(Workspace(args.workspace), params, factory, quiet=args.quiet)
+    params, compute = stage_options(args, STAGE, EmbedParams, compute=True)
+    summaries = run(args.workspace, params, compute)
     if not any(s.embedded or s.failed or s.pruned for s in summaries):
         ids = ", ".join(s.encoder_id for s in summaries)
         print(f"embed: nothing to do; every tile already has an embedding from {ids}")
     _print_summary(summaries)
-    record_params(args, STAGE, params)
+    record_params(args, STAGE, params, compute)
     return 1 if any(s.failed for s in summaries) else 0
 
 

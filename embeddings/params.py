@@ -5,23 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from blindpairs.config import option, positive_int
+from blindpairs.config import option, optional_text, positive_int
+from blindpairs.encoder_choice import NONE, EncoderChoice
 from embeddings.device import COMPUTE_DTYPES, parse_device
 from embeddings.dinov2 import POOLINGS
 from embeddings.store import STORAGE_TYPES
-
-NONE = "none"
 
 
 def optional_positive_int(value: Any) -> int | None:
     if value is None or str(value).strip().lower() in ("", NONE, "null"):
         return None
     return positive_int(value)
-
-
-def optional_text(value: Any) -> str | None:
-    text = str(value).strip() if value is not None else ""
-    return text or None
 
 
 def parse_batch_size(value: Any) -> int | str:
@@ -44,27 +38,9 @@ def parse_resource(value: Any) -> str:
 
 
 @dataclass(frozen=True)
-class EmbedParams:
-    """How tiles are embedded."""
+class EmbedParams(EncoderChoice):
+    """How tiles are embedded (the encoder choice first: ``encoders``, ``clip``, ``dino``)."""
 
-    encoders: str = option(
-        "paper",
-        "encoder pair: paper (CLIP ViT-L/14 openai + DINOv2 ViT-L/14), small (CLIP ViT-B/32 "
-        "LAION-2B + DINOv2 ViT-S/14) or tiny (random weights; tests and smoke runs only)",
-        choices=("paper", "small", "tiny"),
-    )
-    clip: str | None = option(
-        None,
-        "CLIP encoder id, overriding --encoders ('none': skip CLIP; list: blindpairs encoders)",
-        parse=optional_text,
-        metavar="ID",
-    )
-    dino: str | None = option(
-        None,
-        "DINOv2 encoder id, overriding --encoders ('none': skip DINOv2)",
-        parse=optional_text,
-        metavar="ID",
-    )
     clip_checkpoint: str | None = option(
         None, "local CLIP weights file (open_clip state dict) instead of the caches",
         parse=optional_text, metavar="PATH",

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from blindpairs import atomic, compute, lock
+from blindpairs.compute import Compute
 from blindpairs.errors import BlindpairsError, ConfigError, WorkspaceError
 from blindpairs.progress import progress
 from blindpairs.workspace import Workspace
@@ -344,6 +345,17 @@ def embed_workspace(
     finally:
         release_encoders()  # a local cluster's models live in this process
     return summaries
+
+
+def run(
+    workspace: Workspace | str | Path, params: EmbedParams, compute: Compute
+) -> list[EncoderSummary]:
+    """The embed stage: embed every tile that lacks an embedding, on ``compute``'s cluster
+    (a local one, checked first for the device asked for, or ``compute.scheduler``'s)."""
+    ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
+    if compute.address is None:
+        check_local_device(params.device)
+    return embed_workspace(ws, params, compute.client, quiet=compute.quiet)
 
 
 def check_local_device(device: str) -> None:

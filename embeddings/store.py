@@ -22,34 +22,27 @@ import pyarrow.parquet as pq
 
 from blindpairs import atomic
 from blindpairs.schemas import (
+    EMBED_FAILURES_SCHEMA,
     EMBEDDING_ID,
     EMBEDDING_META_KEYS,
+    embedding_identity,
+    embedding_identity_key,
     embeddings_schema,
     read_metadata,
     read_table,
     with_metadata,
 )
+from blindpairs.workspace import EMBED_FAILURES_FILE
 
-FAILURES = "_failures.parquet"
-FAILURES_SCHEMA = pa.schema(
-    [
-        pa.field("tile_id", pa.string(), nullable=False),
-        pa.field("reason", pa.string(), nullable=False),
-        pa.field("identity", pa.string(), nullable=False),
-        pa.field("recorded_at", pa.string(), nullable=False),
-    ]
-)
+FAILURES = EMBED_FAILURES_FILE  # the contract's names (Workspace.embed_failures)
+FAILURES_SCHEMA = EMBED_FAILURES_SCHEMA
 STORAGE_TYPES = {"float32": pa.float32(), "float16": pa.float16()}
 _NUMPY_TYPES = {"float32": np.float32, "float16": np.float16}
 
 
-def identity(meta: Mapping[str, Any]) -> dict[str, Any]:
-    """The identity keys of ``meta``, normalised through JSON (tuples become lists)."""
-    return json.loads(json.dumps({k: meta.get(k) for k in EMBEDDING_META_KEYS}, sort_keys=True))
-
-
-def identity_key(meta: Mapping[str, Any]) -> str:
-    return json.dumps(identity(meta), sort_keys=True)
+# The embedding identity is defined once, in the contract (``schemas.embedding_identity``).
+identity = embedding_identity
+identity_key = embedding_identity_key
 
 
 def parts(encoder_dir: Path) -> list[Path]:

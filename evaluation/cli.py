@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
-from pathlib import Path
 
-from blindpairs.commands import Command, record_params, stage_params
+from blindpairs.commands import Command, record_params, stage_options
 from blindpairs.config import add_options
-from blindpairs.errors import ConfigError
 from blindpairs.workspace import Workspace
 from evaluation.params import EvaluateParams
-
-log = logging.getLogger("evaluation")
 
 STAGE = "evaluate"
 
@@ -22,73 +17,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_options(parser, EvaluateParams)
 
 
-def check(params: EvaluateParams) -> None:
-    """Fail fast on options that cannot work, before any model is loaded or asked."""
-    from evaluation.backends import split_id
-
-    if not params.models:
-        raise ConfigError(
-            "no model given: pass --models ID[,ID...] (e.g. random, clip:<encoder_id>, "
-            "openai:gpt-4o) or set 'models' in the evaluate section of the config"
-        )
-    for model_id in params.models:
-        split_id(model_id)
-    if params.judge:
-        split_id(params.judge)
-    if params.run_name and len(params.models) > 1:
-        raise ConfigError("--run-name names one model's results; give one model per run with it")
-    if len(set(params.models)) != len(params.models):
-        raise ConfigError(f"--models lists a model twice: {','.join(params.models)}")
-
-
 def run(args: argparse.Namespace) -> int:
-    from evaluation.backends.base import BackendFatal
-    from evaluation.evaluate import evaluate_model
-    from evaluation.leaderboard import write_leaderboard
-    from evaluation.loaders import load_benchmark
+    from evaluation import stage
 
-    params = stage_params(args, STAGE, EvaluateParams)
-    check(params)
+    params, compute = stage_options(args, STAGE, EvaluateParams, check=stage.check)
     ws = Workspace(args.workspace)
-    bench = load_benchmark(
-        Path(params.benchmark) if params.benchmark else ws.benchmark, params.benchmark_format
-    )
-    for ref, problem in bench.problems:
-        log.warning("%s: %s: item skipped", ref, problem)
-    names = _run_names(ws, params)
-    runs = []
-    for model_id, name in zip(params.models, names, strict=True):
-        try:
-            runs.append(evaluate_model(ws, bench, model_id, params, name, quiet=args.quiet))
-        except BackendFatal as exc:
-            log.error("%s: stopped: %s (answers so far are cached)", model_id, exc)
-            from evaluation.evaluate import ModelRun
-
-            runs.append(ModelRun(model_id, name, "failed", error=str(exc)))
-    rows = write_leaderboard(ws)
+    done = stage.run(ws, params, compute)
     record_params(args, STAGE, params)
-    failed_questions = _summary(runs, bench, len(rows), ws)
-    return 1 if failed_questions or any(r.status == "failed" for r in runs) else 0
-
-
-def _run_names(ws: Workspace, params: EvaluateParams) -> list[str]:
-    """Each model's result folder; ConfigError before anything is asked when two models
-    get one default folder, or a default folder holds another model's results."""
-    from evaluation.backends import default_run_name
-    from evaluation.run_owner import check_default_folder
-
-    if params.run_name:
-        return [params.run_name]
-    names = [default_run_name(model_id, params) for model_id in params.models]
-    for name in {n for n in names if names.count(n) > 1}:
-        same = [m for m, n in zip(params.models, names, strict=True) if n == name]
-        raise ConfigError(
-            f"models {', '.join(same)} would share the result folder {name!r}: evaluate them "
-            "one per run, each with --run-name NAME"
-        )
-    for model_id, name in zip(params.models, names, strict=True):
-        check_default_folder(ws.evaluation_run(name), model_id)
-    return names
+    failed_questions = _summary(done.runs, done.benchmark, done.leaderboard_rows, ws)
+    return 1 if failed_questions or any(r.status == "failed" for r in done.runs) else 0
 
 
 def _summary(runs: list, bench: object, n_leaderboard: int, ws: Workspace) -> int:

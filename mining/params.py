@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from blindpairs.config import float_tuple, int_tuple, option, optional_float, to_dict
+from blindpairs.config import float_tuple, int_tuple, option, optional_float, str_tuple, to_dict
 from blindpairs.errors import ConfigError
 from mining.bands import PRESETS
 
 # Bump when a code change alters tile pixels or footprints for the same params.
 # 2: footprints split at the antimeridian, complex data as amplitude in dB, GCP-only scenes.
 TILER_VERSION = 2
+# Options of one run (what to tile, redo, exit code), not of the tiling: kept out of the
+# parts' metadata and the tasks sent to workers (``TileParams.tiling_only``).
+RUN_OPTIONS = ("scenes", "force", "strict", "drop_failed")
 # Options that do not change tiles: left out of the tiling hash.
-NOT_TILING = ("png_compression", "chunk")
+NOT_TILING = ("png_compression", "chunk", *RUN_OPTIONS)
 
 EDGE_RULES = ("shift", "pad", "drop")
 RESAMPLING = ("nearest", "bilinear", "cubic", "average", "lanczos")
@@ -93,6 +96,22 @@ class TileParams:
         "keeps the file about as small as level 1), 1-9 deflate with the Sub filter",
     )
     chunk: int = option(8, "tiles per Dask task")
+    scenes: tuple[str, ...] = option(
+        (),
+        "scene files, folders, globs ('data/*.tif'), GDAL URIs (/vsicurl/..., s3://...) or "
+        ".txt files listing them",
+        parse=str_tuple,
+        positional=True,
+    )
+    force: bool = option(False, "re-tile every scene, changed or not")
+    strict: bool = option(
+        False, "exit 1 when any scene failed (default: only when no scene could be tiled)"
+    )
+    drop_failed: bool = option(
+        False,
+        "when the tiling changed and a scene cannot be re-tiled (file gone, fails with the "
+        "new options), remove its old tiles instead of refusing (exit 2, nothing done)",
+    )
 
     def __post_init__(self) -> None:
         problems = []
@@ -121,6 +140,10 @@ class TileParams:
             problems.append(f"chunk must be >= 1, got {self.chunk}")
         if problems:
             raise ConfigError("tile options: " + "; ".join(problems))
+
+    def tiling_only(self) -> TileParams:
+        """These options without the run's own (:data:`RUN_OPTIONS` at their defaults)."""
+        return replace(self, scenes=(), force=False, strict=False, drop_failed=False)
 
     @property
     def step(self) -> int:

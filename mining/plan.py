@@ -108,70 +108,15 @@ def _reason(exc: Exception) -> str:
 
 
 def _plan(ref: SceneRef, params: TileParams, known_content: str | None):  # noqa: ANN202
-    from rasterio.warp import transform as warp_transform
-
     with open_scene(ref.uri) as (ds, georef_note):
         content = content_hash(ref)
         if known_content is not None and content == known_content:
             return Unchanged(ref, content)
         notes = [georef_note] if georef_note else []
-        scale_down = max(ds.width, ds.height) / STATS_SIDE
-        sh = (
-            max(1, round(ds.height / max(scale_down, 1))),
-            max(1, round(ds.width / max(scale_down, 1))),
-        )
-        colorinterp = [ci.name.lower() for ci in ds.colorinterp]
-        declared_alpha = [i + 1 for i, ci in enumerate(colorinterp) if ci == "alpha"]
-        alpha_values = {b: ds.read(b, out_shape=sh) for b in declared_alpha}
-        choice = choose_bands(
-            colorinterp, params.bands, params.preset, alpha_values, _dtype_max(ds.dtypes[0])
-        )
-        nodata = params.nodata if params.nodata is not None else ds.nodata
-        source = PixelSource(
-            rgb=choice.rgb,
-            mask=_mask_mode(ds, choice.alpha, nodata),
-            alpha=choice.alpha,
-            nodata=nodata,
-            resampling=params.resampling,
-        )
-        if params.nodata is not None:
-            declared = "none" if ds.nodata is None else f"{ds.nodata:g}"
-            notes.append(f"--nodata {params.nodata:g} used (the file declares {declared})")
-        sample, valid = read_rgb_valid(ds, source, None, sh)
-        if source.mask == "none" and params.detect_fill:
-            fill = border_fill(sample, ds.dtypes[0])
-            if fill is not None:
-                source = replace(source, mask="nodata", nodata=fill.value)
-                valid &= ~np.all(sample == fill.value, axis=0)
-                notes.append(fill.note())
-        if not valid.any():
-            raise ValueError("every pixel is nodata or masked")
+        choice, source, sample, valid = _pixels(ds, params, notes)
         stretch = _stretch(ds.dtypes[0], sample, valid, params)
-        cx, cy = ds.transform * (ds.width / 2, ds.height / 2)
-        _, (center_lat,) = warp_transform(ds.crs, "EPSG:4326", [cx], [cy])
-        src_px, src_px_y = pixel_size_m(ds.transform, ds.crs, center_lat)
-        if not math.isclose(src_px, src_px_y, rel_tol=0.01):  # 1%: not lat/lon rounding
-            notes.append(
-                f"non-square pixels ({src_px:.4g} x {src_px_y:.4g} m): gsd_m is the x size; "
-                "both are in the part's metadata (gsd_xy_m)"
-            )
-        scale = params.gsd / src_px if params.gsd else 1.0
-        win = max(1, round(params.size * scale))
-        step = max(1, round(params.step * scale))
-        try:
-            windows, lost = tile_windows(ds.width, ds.height, win, step, params.edge)
-        except ValueError as exc:
-            raise ValueError(
-                f"{exc}: the scene is {ds.width}x{ds.height} px; use a smaller --size, a finer "
-                "(smaller) --gsd, or --edge pad with a --min-valid below the scene's share of "
-                "the padded tile"
-            ) from None
-        covered = min(ds.width, win) * min(ds.height, win) / (win * win)
-        if covered < 1 and covered < params.min_valid:
-            notes.append(
-                f"scene is smaller than one tile: padded tiles are at most {covered:.0%} valid, "
-                f"below --min-valid {params.min_valid:g}; lower it to keep them"
-            )
+        src_px, src_px_y = _pixel_size(ds, notes)
+        win, windows, lost = _grid(ds, params, src_px, notes)
         return ScenePlan(
             ref=ref,
             content=content,
@@ -192,6 +137,80 @@ def _plan(ref: SceneRef, params: TileParams, known_content: str | None):  # noqa
             band_how=choice.how,
             notes=(*choice.notes, *notes),
         )
+
+
+def _pixels(ds, params: TileParams, notes: list[str]):  # noqa: ANN001, ANN202
+    """The band choice, how pixels are read and masked (fill detection included), and a
+    decimated sample with its validity (the statistics' input); notes go to ``notes``."""
+    scale_down = max(ds.width, ds.height) / STATS_SIDE
+    sh = (
+        max(1, round(ds.height / max(scale_down, 1))),
+        max(1, round(ds.width / max(scale_down, 1))),
+    )
+    colorinterp = [ci.name.lower() for ci in ds.colorinterp]
+    declared_alpha = [i + 1 for i, ci in enumerate(colorinterp) if ci == "alpha"]
+    alpha_values = {b: ds.read(b, out_shape=sh) for b in declared_alpha}
+    choice = choose_bands(
+        colorinterp, params.bands, params.preset, alpha_values, _dtype_max(ds.dtypes[0])
+    )
+    nodata = params.nodata if params.nodata is not None else ds.nodata
+    source = PixelSource(
+        rgb=choice.rgb,
+        mask=_mask_mode(ds, choice.alpha, nodata),
+        alpha=choice.alpha,
+        nodata=nodata,
+        resampling=params.resampling,
+    )
+    if params.nodata is not None:
+        declared = "none" if ds.nodata is None else f"{ds.nodata:g}"
+        notes.append(f"--nodata {params.nodata:g} used (the file declares {declared})")
+    sample, valid = read_rgb_valid(ds, source, None, sh)
+    if source.mask == "none" and params.detect_fill:
+        fill = border_fill(sample, ds.dtypes[0])
+        if fill is not None:
+            source = replace(source, mask="nodata", nodata=fill.value)
+            valid &= ~np.all(sample == fill.value, axis=0)
+            notes.append(fill.note())
+    if not valid.any():
+        raise ValueError("every pixel is nodata or masked")
+    return choice, source, sample, valid
+
+
+def _pixel_size(ds, notes: list[str]) -> tuple[float, float]:  # noqa: ANN001
+    """The source pixel's x and y size in metres at the scene centre."""
+    from rasterio.warp import transform as warp_transform
+
+    cx, cy = ds.transform * (ds.width / 2, ds.height / 2)
+    _, (center_lat,) = warp_transform(ds.crs, "EPSG:4326", [cx], [cy])
+    src_px, src_px_y = pixel_size_m(ds.transform, ds.crs, center_lat)
+    if not math.isclose(src_px, src_px_y, rel_tol=0.01):  # 1%: not lat/lon rounding
+        notes.append(
+            f"non-square pixels ({src_px:.4g} x {src_px_y:.4g} m): gsd_m is the x size; "
+            "both are in the part's metadata (gsd_xy_m)"
+        )
+    return src_px, src_px_y
+
+
+def _grid(ds, params: TileParams, src_px: float, notes: list[str]):  # noqa: ANN001, ANN202
+    """The window side in source pixels, the windows and the edge pixels left out."""
+    scale = params.gsd / src_px if params.gsd else 1.0
+    win = max(1, round(params.size * scale))
+    step = max(1, round(params.step * scale))
+    try:
+        windows, lost = tile_windows(ds.width, ds.height, win, step, params.edge)
+    except ValueError as exc:
+        raise ValueError(
+            f"{exc}: the scene is {ds.width}x{ds.height} px; use a smaller --size, a finer "
+            "(smaller) --gsd, or --edge pad with a --min-valid below the scene's share of "
+            "the padded tile"
+        ) from None
+    covered = min(ds.width, win) * min(ds.height, win) / (win * win)
+    if covered < 1 and covered < params.min_valid:
+        notes.append(
+            f"scene is smaller than one tile: padded tiles are at most {covered:.0%} valid, "
+            f"below --min-valid {params.min_valid:g}; lower it to keep them"
+        )
+    return win, windows, lost
 
 
 def _stretch(dtype: str, sample: np.ndarray, valid: np.ndarray, params: TileParams) -> Stretch:

@@ -7,13 +7,14 @@ import logging
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from blindpairs import atomic, lock
-from blindpairs.compute import dask_client, ordered_map
+from blindpairs.compute import Compute, ordered_map
 from blindpairs.config import to_dict
 from blindpairs.errors import ConfigError
 from blindpairs.progress import progress
@@ -95,88 +96,122 @@ def _is_current(ref: SceneRef, meta: dict | None, tiling: str) -> bool:
 
 
 @lock.locked("tile")
-def run_tiles(
-    workspace: Workspace | str | Path,
-    inputs: list[str],
-    params: TileParams,
-    *,
-    scheduler: str | None = None,
-    workers: int | None = None,
-    force: bool = False,
-    quiet: bool = False,
-    drop_failed: bool = False,
-) -> TileSummary:
-    """Tile every scene named by ``inputs`` into ``<workspace>/tiles``; only new work is done.
+def run(workspace: Workspace | str | Path, params: TileParams, compute: Compute) -> TileSummary:
+    """Tile every scene named by ``params.scenes`` into ``<workspace>/tiles``; only new work
+    is done (all of it with ``params.force``).
 
     When the tiling changed (options or tiler version), every scene of the workspace is
     planned first; if one cannot be re-tiled, :class:`ConfigError` is raised before
-    anything is written or deleted, unless ``drop_failed`` allows removing its old part."""
+    anything is written or deleted, unless ``params.drop_failed`` allows removing its old
+    part."""
     ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
-    uris = expand_inputs(inputs)
+    if not params.scenes:
+        raise ConfigError(
+            "no scenes given: pass paths/globs/URIs, or 'scenes:' in the tile section"
+        )
+    uris = expand_inputs(list(params.scenes))
     ws.tiles.mkdir(parents=True, exist_ok=True)
     atomic.clean_stale_temporaries(ws.tiles)
     existing = _existing(ws)
     refs = assign_scene_ids(uris, {sid: m["scene_uri"] for sid, m in existing.items()})
-    tiling = params.tiling_hash()
     summary = TileSummary()
-    # A workspace holds one tiling: when it changed, every scene is re-tiled (those not
-    # named here from their recorded URI) or, when one cannot be, nothing is done.
-    stale = {
-        sid: tiling_change(m, params) for sid, m in existing.items() if m.get("tiling") != tiling
-    }
-    named = {ref.scene_id for ref in refs}
-    others = [SceneRef(existing[sid]["scene_uri"], sid) for sid in sorted(stale.keys() - named)]
-    if stale:
-        refs = [*refs, *others]
-        changes = " | ".join(sorted(set(stale.values())))
-        summary.notes.append(
-            f"tiling changed for {len(stale)} tiled scene(s) ({changes}): "
-            f"re-tiling every scene of the workspace ({len(others)} not named here, from their "
-            "recorded paths); tile ids change, so embed, mine and later stages redo them"
-        )
-    todo: list[tuple[SceneRef, str | None]] = []
-    for ref in refs:
-        meta = existing.get(ref.scene_id)
-        if not force and _is_current(ref, meta, tiling):
-            summary.unchanged.append(ref.scene_id)
-        else:
-            same = meta is not None and meta.get("tiling") == tiling and not force
-            todo.append((ref, meta.get("content") if same else None))
+    refs, stale = _with_stale_scenes(refs, existing, params, summary)
+    todo = _todo(refs, existing, params, summary)
     if not todo:
         _write_failures(ws, [], set())
         return summary
-
-    with dask_client(scheduler, workers) as client:
-        futures = [client.submit(plan_scene, ref, params, known, pure=False) for ref, known in todo]
-        plans: list[ScenePlan] = []
-        failures: list[dict] = []
-        for (ref, _), outcome in zip(todo, client.gather(futures), strict=True):
-            if isinstance(outcome, SceneFailure):
-                summary.failed.append((ref.uri, outcome.reason))
-                failures.append(
-                    {
-                        "scene_id": ref.scene_id,
-                        "scene_uri": ref.uri,
-                        "tile": None,
-                        "reason": outcome.reason,
-                    }
-                )
-            elif isinstance(outcome, Unchanged):
-                summary.unchanged.append(ref.scene_id)
-                summary.notes.append(f"{ref.uri}: file touched but content unchanged")
-            else:
-                plans.append(outcome)
-                (summary.changed if ref.scene_id in existing else summary.new).append(ref.scene_id)
-                summary.notes.extend(f"{ref.scene_id}: {n}" for n in outcome.notes)
+    tiling = params.tiling_only()  # the run's own options stay out of parts and tasks
+    with compute.client() as client:
+        plans, failures = _plan_all(client, todo, tiling, existing, summary)
         blocked = [
             (f["scene_id"], f["scene_uri"], f["reason"]) for f in failures if f["scene_id"] in stale
         ]
-        if blocked and not drop_failed:
+        if blocked and not params.drop_failed:
             raise ConfigError(refusal(blocked, set(stale.values())))
-        _cut(ws, client, plans, params, summary, failures, quiet)
+        _cut(ws, client, plans, tiling, summary, failures, compute.quiet)
     _drop_stale_parts(ws, stale.keys() - {p.ref.scene_id for p in plans}, summary)
     _write_failures(ws, failures, {ref.uri for ref, _ in todo})
     return summary
+
+
+def check(params: TileParams) -> None:
+    """ConfigError when no scene is named (before the workspace is touched)."""
+    if not params.scenes:
+        raise ConfigError(
+            "no scenes given: pass paths/globs/URIs, or 'scenes:' in the tile section"
+        )
+
+
+def _with_stale_scenes(
+    refs: list[SceneRef], existing: dict[str, dict], params: TileParams, summary: TileSummary
+) -> tuple[list[SceneRef], dict[str, str]]:
+    """``refs`` plus every tiled scene whose tiling changed (a workspace holds one tiling:
+    those not named here are re-tiled from their recorded URI), and scene id -> what
+    changed for each of those."""
+    tiling = params.tiling_hash()
+    stale = {
+        sid: tiling_change(m, params) for sid, m in existing.items() if m.get("tiling") != tiling
+    }
+    if not stale:
+        return refs, stale
+    named = {ref.scene_id for ref in refs}
+    others = [SceneRef(existing[sid]["scene_uri"], sid) for sid in sorted(stale.keys() - named)]
+    changes = " | ".join(sorted(set(stale.values())))
+    summary.notes.append(
+        f"tiling changed for {len(stale)} tiled scene(s) ({changes}): "
+        f"re-tiling every scene of the workspace ({len(others)} not named here, from their "
+        "recorded paths); tile ids change, so embed, mine and later stages redo them"
+    )
+    return [*refs, *others], stale
+
+
+def _todo(
+    refs: list[SceneRef], existing: dict[str, dict], params: TileParams, summary: TileSummary
+) -> list[tuple[SceneRef, str | None]]:
+    """The scenes to plan, each with its recorded content hash when only the file may have
+    changed (same tiling); up-to-date scenes go to ``summary.unchanged``."""
+    tiling = params.tiling_hash()
+    todo: list[tuple[SceneRef, str | None]] = []
+    for ref in refs:
+        meta = existing.get(ref.scene_id)
+        if not params.force and _is_current(ref, meta, tiling):
+            summary.unchanged.append(ref.scene_id)
+        else:
+            same = meta is not None and meta.get("tiling") == tiling and not params.force
+            todo.append((ref, meta.get("content") if same else None))
+    return todo
+
+
+def _plan_all(
+    client: Any,
+    todo: list[tuple[SceneRef, str | None]],
+    params: TileParams,
+    existing: dict[str, dict],
+    summary: TileSummary,
+) -> tuple[list[ScenePlan], list[dict]]:
+    """Plan each scene on the cluster: the plans to cut, and the scenes that failed."""
+    futures = [client.submit(plan_scene, ref, params, known, pure=False) for ref, known in todo]
+    plans: list[ScenePlan] = []
+    failures: list[dict] = []
+    for (ref, _), outcome in zip(todo, client.gather(futures), strict=True):
+        if isinstance(outcome, SceneFailure):
+            summary.failed.append((ref.uri, outcome.reason))
+            failures.append(
+                {
+                    "scene_id": ref.scene_id,
+                    "scene_uri": ref.uri,
+                    "tile": None,
+                    "reason": outcome.reason,
+                }
+            )
+        elif isinstance(outcome, Unchanged):
+            summary.unchanged.append(ref.scene_id)
+            summary.notes.append(f"{ref.uri}: file touched but content unchanged")
+        else:
+            plans.append(outcome)
+            (summary.changed if ref.scene_id in existing else summary.new).append(ref.scene_id)
+            summary.notes.extend(f"{ref.scene_id}: {n}" for n in outcome.notes)
+    return plans, failures
 
 
 def _drop_stale_parts(ws: Workspace, scene_ids: set[str], summary: TileSummary) -> None:

@@ -5,9 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from blindpairs.commands import Command, add_compute_options, record_params, stage_params
+from blindpairs.commands import Command, add_compute_options, record_params, stage_options
 from blindpairs.config import add_options
-from blindpairs.workspace import Workspace
 
 if TYPE_CHECKING:
     from pairs.mine import MineSummary
@@ -54,14 +53,12 @@ def _print_summary(s: MineSummary) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from pairs.mine import run_mine
+    from pairs.mine import run
     from pairs.params import MineParams
-    from pairs.runner import runner_factory
 
-    params = stage_params(args, STAGE, MineParams)
-    runners = runner_factory(args.scheduler, args.workers)
-    summary = run_mine(Workspace(args.workspace), params, quiet=args.quiet, runners=runners)
-    record_params(args, STAGE, params)
+    params, compute = stage_options(args, STAGE, MineParams, compute=True)
+    summary = run(args.workspace, params, compute)
+    record_params(args, STAGE, params, compute)
     _print_summary(summary)
     return 0
 

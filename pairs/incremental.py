@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -38,18 +37,12 @@ class Found:
     recall: float | None
 
 
-def _identity(meta: dict[str, Any]) -> dict[str, Any]:
-    """An embedding set's identity (encoder id, weights, preprocessing, dim, random weights)."""
-    ident = {k: meta.get(k) for k in schemas.EMBEDDING_META_KEYS}
-    return json.loads(json.dumps(ident, sort_keys=True, default=str))
-
-
 def search_key(inputs: MineInputs, params: MineParams) -> dict[str, Any]:
     """What the cached candidates depend on besides the vectors themselves."""
     return {
         "version": CACHE_VERSION,
-        "clip": _identity(inputs.clip.meta),
-        "dino": _identity(inputs.dino.meta),
+        "clip": schemas.embedding_identity(inputs.clip.meta),
+        "dino": schemas.embedding_identity(inputs.dino.meta),
         "clip_min": params.search_clip,
         "dino_max": params.search_dino,
     }
@@ -140,7 +133,7 @@ def search_new(
     n = len(inputs.tile_ids)
     key = search_key(inputs, params)
     hashes = TileHashes.of(inputs)
-    old, queries = _cached(ws, inputs, key, hashes, params.fresh)
+    old, queries = _cached(ws, inputs, key, hashes, params.force)
     if not queries.any() or n < 2:
         plan = plan_search(
             n, params.index, params.exact_max, gpu_count(faiss), params.nlist, params.nprobe

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from blindpairs import atomic, lock
+from blindpairs.compute import Compute
 from blindpairs.config import to_dict
 from blindpairs.workspace import Workspace
 from pairs import store
@@ -19,14 +21,14 @@ from pairs.inputs import MineInputs, load_inputs
 from pairs.outputs import PairRow, pairs_table, yield_grid
 from pairs.pairset import Candidates
 from pairs.params import MineParams
-from pairs.runner import RunnerFactory
+from pairs.runner import RunnerFactory, runner_factory
 from pairs.search_plan import SearchPlan
 from pairs.selection import pair_id
 from pairs.spatial import Footprints, conflicts, load_footprints
 
 log = logging.getLogger(__name__)
 # options that change how a run works, not what it writes
-RUN_ONLY = ("fresh", "batch")
+RUN_ONLY = ("force", "batch")
 
 
 @dataclass
@@ -92,7 +94,7 @@ def run_mine(
     fingerprint = store.fingerprint(ws, settings, dirs)
     prev, prev_meta = store.read_previous(ws)
     done = store.is_up_to_date(ws, fingerprint) and store.pins_satisfied(ws, prev)
-    if done and not params.fresh:
+    if done and not params.force:
         selected = prev.num_rows if prev is not None else 0
         return MineSummary("up to date", selected=selected, message="nothing new since last run")
     faiss = import_faiss()  # only now: a run with nothing to do needs no FAISS
@@ -121,6 +123,14 @@ def run_mine(
     _write(ws, settings, inputs, chosen.rows, grid, summary, found.plan)
     store.write_state(ws, fingerprint)
     return summary
+
+
+def run(workspace: Workspace | str | Path, params: MineParams, compute: Compute) -> MineSummary:
+    """The mine stage: search in this process (FAISS with ``compute.workers`` threads), or
+    on the Dask cluster at ``compute.scheduler`` (or ``$DASK_SCHEDULER_ADDRESS``)."""
+    ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
+    runners = runner_factory(compute.scheduler, compute.workers)
+    return run_mine(ws, params, quiet=compute.quiet, runners=runners)
 
 
 def _write(

@@ -1,4 +1,4 @@
-"""Parameters of the mine stage, and the encoder presets behind ``--encoders``."""
+"""Parameters of the mine stage."""
 
 from __future__ import annotations
 
@@ -6,10 +6,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from blindpairs.config import float_tuple, option, optional_float
+from blindpairs.encoder_choice import EncoderChoice
 from blindpairs.errors import ConfigError
-from blindpairs.schemas import ENCODER_SETS
 
-# name -> (clip encoder id, dino encoder id)
 RANK_CHOICES = ("gap", "dino_sim")
 INDEX_CHOICES = ("auto", "exact", "ivf")
 
@@ -22,18 +21,10 @@ def optional_int(value: Any) -> int | None:
 
 
 @dataclass(frozen=True)
-class MineParams:
-    """Options of ``blindpairs mine`` (the ``mine`` section of the config file)."""
+class MineParams(EncoderChoice):
+    """Options of ``blindpairs mine`` (the ``mine`` section of the config file; the encoder
+    choice comes from the ``embed`` section when this one sets none of it)."""
 
-    encoders: str = option(
-        "paper",
-        "encoder preset: paper (CLIP ViT-L/14 + DINOv2 ViT-L/14), small, or tiny (random weights)",
-        choices=tuple(ENCODER_SETS),
-    )
-    clip: str = option("", "CLIP encoder id (empty: the --encoders preset's)", metavar="ENCODER_ID")
-    dino: str = option(
-        "", "DINOv2 encoder id (empty: the --encoders preset's)", metavar="ENCODER_ID"
-    )
     tau_clip: float = option(0.95, "keep pairs with CLIP cosine >= this", metavar="T")
     tau_dino: float = option(0.6, "keep pairs with DINOv2 cosine < this", metavar="T")
     rank_by: str = option(
@@ -103,7 +94,12 @@ class MineParams:
         parse=float_tuple,
         metavar="T,T,..",
     )
-    fresh: bool = option(False, "search all tiles again instead of reusing the candidate cache")
+    force: bool = option(
+        False,
+        "mine again even when up to date, searching all tiles instead of reusing the "
+        "candidate cache",
+        deprecated=("fresh",),
+    )
     batch: int = option(2048, "query tiles per search batch (bounds memory)", metavar="N")
 
     def __post_init__(self) -> None:
@@ -122,6 +118,9 @@ class MineParams:
             "yield_clip needs values in (-1, 1]": all(-1 < t <= 1 for t in self.yield_clip),
             "yield_dino needs values in (-1, 1]": all(-1 < t <= 1 for t in self.yield_dino),
         }
+        missing = {"clip", "dino"} - self.chosen().keys()
+        if missing:
+            checks[f"mine needs both encoders; {'/'.join(sorted(missing))} is none"] = False
         bad = [msg for msg, ok in checks.items() if not ok]
         if bad:
             raise ConfigError("mine: " + "; ".join(bad))
@@ -129,12 +128,12 @@ class MineParams:
     @property
     def clip_id(self) -> str:
         """The CLIP encoder id: ``--clip``, else the preset's."""
-        return self.clip or ENCODER_SETS[self.encoders][0]
+        return self.chosen()["clip"]
 
     @property
     def dino_id(self) -> str:
         """The DINOv2 encoder id: ``--dino``, else the preset's."""
-        return self.dino or ENCODER_SETS[self.encoders][1]
+        return self.chosen()["dino"]
 
     @property
     def search_clip(self) -> float:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from blindpairs.commands import Command, record_params, stage_params
+from blindpairs.commands import Command, record_params, stage_options
 from blindpairs.config import add_options
 from blindpairs.workspace import Workspace
 from report.params import ReportParams
@@ -17,11 +17,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from report.stage import run_report
+    from report import stage
 
-    params = stage_params(args, STAGE, ReportParams)
+    params, compute = stage_options(args, STAGE, ReportParams)
     ws = Workspace(args.workspace)
-    summary = run_report(ws, params)
+    summary = stage.run(ws, params, compute)
     if summary.status == "nothing to report":
         print(f"report: nothing to report yet: no stage has written anything in {ws.root}")
         return 0

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from blindpairs import atomic, freshness, lock
+from blindpairs.compute import Compute
 from blindpairs.errors import WorkspaceError
 from blindpairs.workspace import Workspace
 from report.freshness import STAMP_FILE, fingerprint, input_files, is_up_to_date
@@ -82,3 +83,9 @@ def run_report(ws: Workspace, params: ReportParams) -> ReportSummary:
             shutil.rmtree(build, ignore_errors=True)
     n_assets = len(list((ws.reports / ASSETS).glob("*.png")))
     return ReportSummary("written", index, failed, n_assets)
+
+
+def run(workspace: Workspace | str | Path, params: ReportParams, compute: Compute) -> ReportSummary:
+    """The report stage (:func:`run_report`; ``compute`` is unused: it runs in this process)."""
+    ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
+    return run_report(ws, params)

@@ -127,3 +127,24 @@ def test_importing_the_table_imports_no_stage() -> None:
         env={"PYTHONPATH": str(REPO), "PATH": ""},
     )
     assert done.stdout.strip() == "[]"
+
+
+def _section(title: str) -> str:
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    start = text.index(f"\n## {title}\n")
+    end = text.find("\n## ", start + 1)
+    return text[start : end if end > 0 else len(text)]
+
+
+def test_readme_stages_table_is_the_generated_one() -> None:
+    table = [line for line in _section("The stages").splitlines() if line.startswith("|")]
+    assert "\n".join(table) == stages.usage_table()
+
+
+def test_each_stage_s_make_target_exists_and_runs_its_verb() -> None:
+    makefile = (REPO / "Makefile").read_text(encoding="utf-8")
+    for stage in stages.STAGES:
+        target = stage.make_target or stage.verb
+        recipe = makefile.split(f"\n{target}:", 1)
+        assert len(recipe) == 2, f"no make target {target!r} for {stage.verb}"
+        assert f"$(BP) {stage.verb} " in recipe[1].split("\n\n", 1)[0]

@@ -9,18 +9,18 @@ import numpy as np
 import pyarrow.parquet as pq
 from PIL import Image
 
+from blindpairs.compute import Compute
 from blindpairs.schemas import read_metadata
 from blindpairs.workspace import Workspace
 from mining.params import TileParams
-from mining.stage import TileSummary, run_tiles
+from mining.stage import TileSummary, run
 
 
 def tile(ws: Path, inputs, quiet: bool = True, **params) -> TileSummary:
     """Run the tile stage on ``inputs`` with small tiles by default."""
     params.setdefault("size", 64)
-    return run_tiles(
-        Workspace(ws), [str(i) for i in inputs], TileParams(**params), workers=2, quiet=quiet
-    )
+    params["scenes"] = tuple(str(i) for i in inputs)
+    return run(Workspace(ws), TileParams(**params), Compute(workers=2, quiet=quiet))
 
 
 def rows(ws: Path, scene_id: str) -> list[dict]:

@@ -13,9 +13,10 @@ import yaml
 from shapely import wkb
 
 from blindpairs.cli import main
+from blindpairs.compute import Compute
 from blindpairs.workspace import Workspace
 from mining.params import TileParams
-from mining.stage import run_tiles
+from mining.stage import run
 
 from .helpers import pixels, rows, tile
 
@@ -31,12 +32,10 @@ def test_two_worker_cluster_gives_the_same_tiles(tmp_path, raster):
     with LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
     ) as cluster:
-        run_tiles(
+        run(
             Workspace(tmp_path / "dask"),
-            [str(s) for s in scenes],
-            TileParams(size=64),
-            scheduler=cluster.scheduler_address,
-            quiet=True,
+            TileParams(size=64, scenes=tuple(str(s) for s in scenes)),
+            Compute(scheduler=cluster.scheduler_address, quiet=True),
         )
     for sid in ("a", "b"):
         assert pq.read_table(Workspace(tmp_path / "local").tile_part(sid)).equals(
@@ -91,8 +90,10 @@ def test_help_documents_every_option():
         text=True,
         check=True,
     ).stdout
+    text = " ".join(out.split())
     for field in TileParams.__dataclass_fields__:
-        assert "--" + field.replace("_", "-") in out
+        flag = field if field == "scenes" else "--" + field.replace("_", "-")  # positional
+        assert f"{flag} " in text and f"[{field}; default:" in text
     assert "--scheduler" in out and "--workspace" in out
 
 

@@ -15,8 +15,7 @@ from blindpairs.cli import main
 from blindpairs.errors import ConfigError
 from blindpairs.status import workspace_status
 from blindpairs.workspace import Workspace
-from mining.params import TILER_VERSION, TileParams
-from mining.stage import run_tiles
+from mining.params import TILER_VERSION
 
 from .helpers import meta, rows, tile
 from .rasters import textured, write_raster
@@ -78,14 +77,7 @@ def test_drop_failed_removes_the_old_tiles_of_failing_scenes(tmp_path, scenes_di
     small = write_raster(scenes_dir / "small.tif", textured((3, 96, 96), "uint8", 2))
     ws = tmp_path / "ws"
     tile(ws, [big, small])
-    summary = run_tiles(
-        Workspace(ws),
-        [str(big), str(small)],
-        TileParams(size=128),
-        workers=2,
-        quiet=True,
-        drop_failed=True,
-    )
+    summary = tile(ws, [big, small], size=128, drop_failed=True)
     assert summary.changed == ["big"] and dict(summary.failed)[str(small)]
     assert [p.name for p in Workspace(ws).tile_parts()] == ["part-big.parquet"]
     assert any("small: its tiles made with the old tiling were removed" in n for n in summary.notes)

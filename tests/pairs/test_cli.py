@@ -53,3 +53,14 @@ def test_help_says_what_workers_mean_without_a_scheduler(capsys) -> None:
     help_text = " ".join(capsys.readouterr().out.split())
     assert "--workers N FAISS threads when no scheduler is given" in help_text
     assert "searches in this process" in help_text
+
+
+def test_an_embed_only_config_sets_mine_s_encoders_too(ws: Workspace, tmp_path, capsys) -> None:
+    """The encoder choice is one option: a YAML with only ``embed: {encoders: tiny}`` must not
+    make mine fall back to the paper encoders (and find no embeddings)."""
+    write_world(ws, make_world(30, n_blind=1, n_decoys=0))
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("embed: {encoders: tiny}\n")
+    assert main(["mine", "-w", str(ws.root), "-q", "-c", str(cfg)]) == 0
+    assert "1 pairs selected" in capsys.readouterr().out
+    assert yaml.safe_load(ws.config.read_text())["mine"]["encoders"] == "tiny"

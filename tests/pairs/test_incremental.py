@@ -19,7 +19,7 @@ from tests.pairs.inputs import CLIP, DINO, unit, write_embeddings, write_tiles
 from tests.pairs.world import World, make_world, write_world
 
 TINY = MineParams(encoders="tiny")
-FRESH = MineParams(encoders="tiny", fresh=True)
+FRESH = MineParams(encoders="tiny", force=True)
 
 
 def swap_blind_and_decoys(world: World, n_blind: int, n_decoys: int) -> np.ndarray:

@@ -109,7 +109,7 @@ def test_per_tile_cap_and_budget(ws: Workspace) -> None:
         assert max(use.values()) <= cap
         counts[cap] = len(rows)
     assert counts[1] < counts[3]
-    run_mine(ws, MineParams(encoders="tiny", cap=3, tau_clip=0.9, budget=1, fresh=True), quiet=True)
+    run_mine(ws, MineParams(encoders="tiny", cap=3, tau_clip=0.9, budget=1, force=True), quiet=True)
     assert len(read_pairs(ws)) == 1
 
 
@@ -174,7 +174,7 @@ def test_exported_pairs_are_pinned(ws: Workspace) -> None:
     ws.label_studio.mkdir(parents=True)
     (ws.label_studio / "tasks.json").write_text(json.dumps(tasks))
     # a much stricter threshold would drop it, and --fresh re-selects from scratch
-    strict = MineParams(encoders="tiny", tau_clip=0.9999, fresh=True)
+    strict = MineParams(encoders="tiny", tau_clip=0.9999, force=True)
     run_mine(ws, strict, quiet=True)
     kept = {r["pair_id"]: r for r in read_pairs(ws)}
     assert set(kept) == {exported["pair_id"]}
@@ -214,7 +214,7 @@ def test_spatial_exclusion_on_generated_footprints(ws: Workspace) -> None:
     write_embeddings(ws, DINO, ids, np.array(dino))
 
     def found(**kw) -> set[str]:
-        run_mine(ws, MineParams(encoders="tiny", fresh=True, **kw), quiet=True)
+        run_mine(ws, MineParams(encoders="tiny", force=True, **kw), quiet=True)
         return {r["tile_a"][:-2] for r in read_pairs(ws)}
 
     # any scenes: touching and half a tile apart are out, 2 tile widths apart is in;
