@@ -171,4 +171,3 @@ class TileParams(TilingParams):
     def tiling_only(self) -> TilingParams:
         """The tiling options alone, without the run's own (:data:`RUN_OPTIONS`)."""
         return TilingParams(**{f.name: getattr(self, f.name) for f in fields(TilingParams)})
-
