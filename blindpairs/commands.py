@@ -79,16 +79,25 @@ def stage_options(
     anything in the workspace is touched.
 
     The stage's config section holds both (``scheduler``/``workers`` only where
-    ``compute`` is true); shared option groups such as the encoder choice come from
-    their home section when the stage's sets none of them (``config.stage_section``).
+    ``compute`` is true); a shared option group such as the encoder choice is taken whole
+    from one place (``config.stage_section``).
     ``check`` raises ConfigError for params that cannot work, before the lock is taken.
     """
-    section = config.stage_section(config.load_config(args.config), stage, params_cls)
-    source = f"{args.config} [{stage}]" if args.config else "config"
+    sections = config.load_config(args.config)
+    found = config.stage_section(sections, stage, params_cls, cli=args, path=args.config)
+    source = f"{args.config} [{stage}]" if args.config else f"config [{stage}]"
     compute_keys = {f.name for f in config.option_fields(Compute)} if compute else set()
-    machine = {k: v for k, v in section.items() if str(k).replace("-", "_") in compute_keys}
-    rest = {k: v for k, v in section.items() if k not in machine}
-    params = config.resolve(params_cls, rest, args, section_source=source)
+    machine = {k: v for k, v in found.values.items() if str(k).replace("-", "_") in compute_keys}
+    rest = {k: v for k, v in found.values.items() if k not in machine}
+    params = config.resolve(
+        params_cls,
+        rest,
+        args,
+        section_source=source,
+        key_sources=found.key_sources,
+        also_known=compute_keys,
+        fixed=found.fixed,
+    )
     where = config.resolve(Compute, machine, args if compute else None, section_source=source)
     if check is not None:
         check(params)
@@ -100,9 +109,12 @@ def record_params(
     args: argparse.Namespace, stage: str, params: Any, compute: Compute | None = None
 ) -> None:
     """Write the resolved params of ``stage`` (and its compute options, for stages that run
-    on Dask) into the workspace's config.yaml."""
+    on Dask) into the workspace's config.yaml; a one-off flag such as ``--force`` is
+    recorded as the config file (or the default) has it (``config.standing``)."""
+    section = config.load_config(args.config).get(stage)
     extra = () if compute is None else (compute,)
-    config.record_resolved(Workspace(args.workspace).config, stage, params, *extra)
+    recorded = config.standing(params, section, args)
+    config.record_resolved(Workspace(args.workspace).config, stage, recorded, *extra)
 
 
 def setup_logging(verbose: int) -> None:

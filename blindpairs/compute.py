@@ -24,6 +24,8 @@ from blindpairs.errors import ConfigError
 log = logging.getLogger(__name__)
 
 SCHEDULER_ENV = "DASK_SCHEDULER_ADDRESS"
+# how to stop using a scheduler, wherever its address came from
+UNSET = f"drop --scheduler and the stage's 'scheduler:' config key, and unset ${SCHEDULER_ENV},"
 
 
 def scheduler_address(explicit: str | None) -> str | None:
@@ -54,8 +56,8 @@ def dask_client(
             client = Client(address, timeout="30s")
         except OSError as exc:
             raise ConfigError(
-                f"cannot reach the Dask scheduler at {address} ({exc}); start it, or drop "
-                f"--scheduler and unset ${SCHEDULER_ENV} to run on this machine"
+                f"cannot reach the Dask scheduler at {address} ({exc}); start it, or {UNSET} "
+                "to run on this machine"
             ) from None
         with client:
             yield client

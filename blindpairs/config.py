@@ -7,8 +7,9 @@ written to ``<workspace>/config.yaml``. Precedence: dataclass default < config
 file section < flags given on the command line.
 
 An option group shared by several stages (a dataclass with ``SHARED_SECTION``, such as
-the encoder choice) is one option with one meaning: a stage whose section sets none of
-the group's keys takes them all from the group's home section.
+the encoder choice) is one option with one meaning, taken whole from one place: the
+command line if it gives any of the group's keys, else the stage's own section if it
+sets any, else the group's home section (:func:`stage_section`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import dataclasses
 import os
 import re
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -37,9 +38,9 @@ def option(
     parse: Callable[[Any], Any] | None = None,
     choices: tuple[str, ...] | None = None,
     metavar: str | None = None,
-    flag: str | None = None,
     positional: bool = False,
     deprecated: tuple[str, ...] = (),
+    once: bool = False,
 ) -> Any:
     """A dataclass field that is also a CLI flag and a config-file key.
 
@@ -47,16 +48,18 @@ def option(
     raises ``ValueError`` with a readable reason when it cannot. ``positional``
     makes it the command's positional arguments (a tuple field). ``deprecated``
     names old spellings still accepted as a flag (``--old``) and a config key,
-    each with a one-line warning.
+    each with a one-line warning. ``once`` marks a one-off (such as ``force``): given on
+    the command line it applies to that run only and is not recorded as a standing
+    setting in the workspace's config.yaml (:func:`standing`).
     """
     meta = {
         "help": help,
         "parse": parse,
         "choices": choices,
         "metavar": metavar,
-        "flag": flag,
         "positional": positional,
         "deprecated": deprecated,
+        "once": once,
     }
     if isinstance(default, (list, dict, set)):
         raise TypeError("use a tuple or None for mutable defaults")
@@ -69,7 +72,9 @@ def option_fields(params_cls: type) -> list[dataclasses.Field]:
 
 
 def _flag(field: dataclasses.Field) -> str:
-    return field.metadata.get("flag") or "--" + field.name.replace("_", "-")
+    if field.metadata.get("positional"):
+        return f"the positional {field.name.upper()}"
+    return "--" + field.name.replace("_", "-")
 
 
 def warn_deprecated(old: str, new: str, where: str = "") -> None:
@@ -86,7 +91,27 @@ class _DeprecatedFlag(argparse.Action):
 
     def __call__(self, parser, namespace, values, option_string=None) -> None:  # noqa: ANN001
         warn_deprecated(str(option_string), self.new)
-        setattr(namespace, self.dest, True if self.nargs == 0 else values)
+        setattr(namespace, self.dest, self.const if self.nargs == 0 else values)
+
+
+def _add_deprecated(group: Any, f: dataclasses.Field, old: str) -> None:
+    """The old spelling ``--old`` of ``f`` (and ``--no-old`` for a switch)."""
+    flag = "--" + old.replace("_", "-")
+    switch = isinstance(f.default, bool)
+    spellings = [(flag, _flag(f), True)]
+    if switch:
+        spellings.append(("--no-" + flag[2:], "--no-" + _flag(f)[2:], False))
+    for spelled, new, value in spellings:
+        group.add_argument(
+            spelled,
+            dest=f.name,
+            default=argparse.SUPPRESS,
+            action=_DeprecatedFlag,
+            new=new,
+            nargs=0 if switch else None,
+            const=value if switch else None,
+            help=argparse.SUPPRESS,
+        )
 
 
 def add_options(parser: argparse.ArgumentParser, params_cls: type) -> None:
@@ -96,6 +121,8 @@ def add_options(parser: argparse.ArgumentParser, params_cls: type) -> None:
         meta = f.metadata
         default = f.default
         shown = ",".join(map(str, default)) if isinstance(default, tuple) else default
+        if meta.get("positional"):
+            shown = f"the config file's '{f.name}:' list"
         # argparse %-formats help strings: a literal % must be doubled
         text = f"{meta['help']} [{f.name}; default: {shown}]".replace("%", "%%")
         if meta.get("positional"):
@@ -111,15 +138,7 @@ def add_options(parser: argparse.ArgumentParser, params_cls: type) -> None:
                 kwargs.pop("metavar")
         group.add_argument(_flag(f), **kwargs)
         for old in meta.get("deprecated") or ():
-            group.add_argument(
-                "--" + old.replace("_", "-"),
-                dest=f.name,
-                default=argparse.SUPPRESS,
-                action=_DeprecatedFlag,
-                new=_flag(f),
-                nargs=0 if isinstance(default, bool) else None,
-                help=argparse.SUPPRESS,
-            )
+            _add_deprecated(group, f, old)
 
 
 def _coerce(params_cls: type, f: dataclasses.Field, value: Any, source: str) -> Any:
@@ -152,31 +171,84 @@ def _coerce(params_cls: type, f: dataclasses.Field, value: Any, source: str) -> 
         raise ConfigError(f"{source}: option '{f.name}' ({_flag(f)}): {exc}") from None
 
 
+def _given(cli: argparse.Namespace | Mapping[str, Any] | None) -> dict[str, Any]:
+    return vars(cli) if isinstance(cli, argparse.Namespace) else dict(cli or {})
+
+
+def _section_values(
+    params_cls: type, section: Mapping[str, Any], source: str, key_sources: Mapping[str, str]
+) -> dict[str, Any]:
+    """A section's values by field name (old spellings renamed with a warning), parsed."""
+    fields = {f.name: f for f in option_fields(params_cls)}
+    renamed = {old: f.name for f in fields.values() for old in f.metadata.get("deprecated") or ()}
+    values: dict[str, Any] = {}
+    for key, value in section.items():
+        where = key_sources.get(key, source)
+        key = str(key).replace("-", "_")
+        if key in renamed:
+            warn_deprecated(f"'{key}'", f"'{renamed[key]}'", f"{where}: ")
+            key = renamed[key]
+        values[key] = _coerce(params_cls, fields[key], value, where)
+    return values
+
+
 def resolve(
     params_cls: type[T],
     section: Mapping[str, Any] | None = None,
     cli: argparse.Namespace | Mapping[str, Any] | None = None,
     *,
     section_source: str = "config file",
+    key_sources: Mapping[str, str] | None = None,
+    also_known: Collection[str] = (),
+    fixed: Mapping[str, Any] | None = None,
 ) -> T:
-    """Build ``params_cls`` from defaults, a config-file section and CLI values."""
+    """Build ``params_cls`` from defaults, a config-file section and CLI values.
+
+    ``key_sources`` names where a section key came from when not ``section_source`` (a
+    key inherited from another section); ``also_known`` are keys of the same section
+    that another dataclass takes (left out here, but listed as known); ``fixed`` are
+    values of fields that are not options (such as ``choice_from``).
+    """
     fields = {f.name: f for f in option_fields(params_cls)}
-    renamed = {old: f.name for f in fields.values() for old in f.metadata.get("deprecated") or ()}
-    values: dict[str, Any] = {}
-    for key, value in (section or {}).items():
-        key = str(key).replace("-", "_")
-        if key in renamed:
-            warn_deprecated(f"'{key}'", f"'{renamed[key]}'", f"{section_source}: ")
-            key = renamed[key]
-        if key not in fields:
-            known = ", ".join(sorted(fields))
-            raise ConfigError(f"{section_source}: unknown option '{key}' (known: {known})")
-        values[key] = _coerce(params_cls, fields[key], value, section_source)
-    given = vars(cli) if isinstance(cli, argparse.Namespace) else dict(cli or {})
+    renamed = {old for f in fields.values() for old in f.metadata.get("deprecated") or ()}
+    accepted = {*fields, *renamed}
+    for key in section or {}:
+        name = str(key).replace("-", "_")
+        if name not in accepted and name not in also_known:
+            known = ", ".join(sorted({*fields, *also_known}))
+            where = (key_sources or {}).get(key, section_source)
+            raise ConfigError(f"{where}: unknown option '{name}' (known: {known})")
+    own = {k: v for k, v in (section or {}).items() if str(k).replace("-", "_") in accepted}
+    values = _section_values(params_cls, own, section_source, key_sources or {})
+    given = _given(cli)
     for key, f in fields.items():
         if key in given:
             values[key] = _coerce(params_cls, f, given[key], "command line")
-    return params_cls(**values)
+    return params_cls(**values, **(fixed or {}))
+
+
+def standing(params: T, section: Mapping[str, Any] | None, cli: Any) -> T:
+    """``params`` as a standing setting, to record in config.yaml: a one-off option
+    (``once``) given on the command line takes the config section's value (else its
+    default) instead, so reusing the recorded config does not repeat it."""
+    given = _given(cli)
+    once = [f for f in option_fields(type(params)) if f.metadata.get("once") and f.name in given]
+    if not once:
+        return params
+    names = {f.name: f.name for f in once}
+    names.update({old: f.name for f in once for old in f.metadata.get("deprecated") or ()})
+    from_file = {
+        names[k]: v for k, v in (section or {}).items() if str(k).replace("-", "_") in names
+    }
+    return dataclasses.replace(
+        params,
+        **{
+            f.name: _coerce(type(params), f, from_file[f.name], "config")
+            if f.name in from_file
+            else f.default
+            for f in once
+        },
+    )
 
 
 def to_dict(params: Any) -> dict[str, Any]:
@@ -188,25 +260,61 @@ def to_dict(params: Any) -> dict[str, Any]:
     return out
 
 
+@dataclasses.dataclass(frozen=True)
+class StageSection:
+    """A stage's options from the config file, shared option groups resolved."""
+
+    values: dict[str, Any]
+    key_sources: dict[str, str]  # where an inherited key came from ("c.yaml [embed]")
+    fixed: dict[str, str]  # each shared group's ORIGIN_FIELD -> where the group came from
+
+
+def _label(path: str | os.PathLike[str] | None, section: str) -> str:
+    return f"{path} [{section}]" if path else f"config [{section}]"
+
+
 def stage_section(
-    sections: Mapping[str, Mapping[str, Any]], stage: str, params_cls: type
-) -> dict[str, Any]:
-    """The config-file section of ``stage`` for ``params_cls``, with each shared option
-    group (a dataclass base with ``SHARED_SECTION``) taken whole from its home section
-    when ``stage``'s own section sets none of the group's keys."""
+    sections: Mapping[str, Mapping[str, Any]],
+    stage: str,
+    params_cls: type,
+    *,
+    cli: argparse.Namespace | Mapping[str, Any] | None = None,
+    path: str | os.PathLike[str] | None = None,
+) -> StageSection:
+    """The config-file section of ``stage`` for ``params_cls`` (read from ``path``).
+
+    Each shared option group (a dataclass base with ``SHARED_SECTION``) is taken whole
+    from one place: the command line ``cli`` if it gives any of the group's keys (the
+    section's are then dropped), else ``stage``'s own section if it sets any, else the
+    group's home section, else the defaults."""
     section = dict(sections.get(stage) or {})
-    own = {str(k).replace("-", "_") for k in section}
+    given = _given(cli)
+    key_sources: dict[str, str] = {}
+    fixed: dict[str, str] = {}
     for base in params_cls.__mro__:
         home = vars(base).get("SHARED_SECTION")
-        if not home or home == stage or not dataclasses.is_dataclass(base):
+        if not home or not dataclasses.is_dataclass(base):
             continue
         names = {f.name for f in option_fields(base)}
-        if own & names:
-            continue
-        for key, value in (sections.get(home) or {}).items():
-            if str(key).replace("-", "_") in names:
-                section[key] = value
-    return section
+        own = [k for k in section if str(k).replace("-", "_") in names]
+        inherited = {
+            k: v for k, v in (sections.get(home) or {}).items() if str(k).replace("-", "_") in names
+        }
+        if names & given.keys():
+            origin = "the command line"
+            for key in own:
+                del section[key]
+        elif own:
+            origin = _label(path, stage)
+        elif inherited and home != stage:
+            origin = _label(path, home)
+            section.update(inherited)
+            key_sources.update(dict.fromkeys(inherited, origin))
+        else:
+            origin = "the defaults"
+        if vars(base).get("ORIGIN_FIELD"):
+            fixed[base.ORIGIN_FIELD] = origin
+    return StageSection(section, key_sources, fixed)
 
 
 def safe_load(text: str) -> Any:
@@ -289,8 +397,11 @@ def optional_text(value: Any) -> str | None:
 
 def str_tuple(value: Any) -> tuple[str, ...]:
     """One string, or a list of them, as a tuple of strings."""
-    items = [value] if isinstance(value, str) else list(value)
-    return tuple(str(v) for v in items)
+    if isinstance(value, str):
+        return (value,)
+    if not isinstance(value, (list, tuple)):
+        raise ValueError(f"expected a text or a list of texts, got {value!r}")
+    return tuple(str(v) for v in value)
 
 
 def positive_int(value: Any) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields
 
 from blindpairs.config import float_tuple, int_tuple, option, optional_float, str_tuple, to_dict
 from blindpairs.errors import ConfigError
@@ -13,8 +13,10 @@ from mining.bands import PRESETS
 # Bump when a code change alters tile pixels or footprints for the same params.
 # 2: footprints split at the antimeridian, complex data as amplitude in dB, GCP-only scenes.
 TILER_VERSION = 2
-# Options of one run (what to tile, redo, exit code), not of the tiling: kept out of the
-# parts' metadata and the tasks sent to workers (``TileParams.tiling_only``).
+# Options of one run (what to tile, redo, exit code), not of the tiling: fields of
+# TileParams only, so they stay out of the parts' metadata and the tasks sent to workers,
+# which get a TilingParams (``TileParams.tiling_only``). Compute options (scheduler,
+# workers) are not params at all.
 RUN_OPTIONS = ("scenes", "force", "strict", "drop_failed")
 # Options that do not change tiles: left out of the tiling hash.
 NOT_TILING = ("png_compression", "chunk", *RUN_OPTIONS)
@@ -33,9 +35,9 @@ def _preset(value: object) -> str | None:
 
 
 @dataclass(frozen=True)
-class TileParams:
-    """How scenes become tiles. Every field except ``png_compression`` is part of the
-    ``tiling`` hash, so changing it re-tiles the scenes."""
+class TilingParams:
+    """How scenes become tiles. Every field except ``png_compression`` and ``chunk`` is
+    part of the ``tiling`` hash, so changing it re-tiles the scenes."""
 
     size: int = option(512, "tile side in output pixels (MLLM-sized input)")
     stride: int | None = option(
@@ -96,22 +98,6 @@ class TileParams:
         "keeps the file about as small as level 1), 1-9 deflate with the Sub filter",
     )
     chunk: int = option(8, "tiles per Dask task")
-    scenes: tuple[str, ...] = option(
-        (),
-        "scene files, folders, globs ('data/*.tif'), GDAL URIs (/vsicurl/..., s3://...) or "
-        ".txt files listing them",
-        parse=str_tuple,
-        positional=True,
-    )
-    force: bool = option(False, "re-tile every scene, changed or not")
-    strict: bool = option(
-        False, "exit 1 when any scene failed (default: only when no scene could be tiled)"
-    )
-    drop_failed: bool = option(
-        False,
-        "when the tiling changed and a scene cannot be re-tiled (file gone, fails with the "
-        "new options), remove its old tiles instead of refusing (exit 2, nothing done)",
-    )
 
     def __post_init__(self) -> None:
         problems = []
@@ -141,10 +127,6 @@ class TileParams:
         if problems:
             raise ConfigError("tile options: " + "; ".join(problems))
 
-    def tiling_only(self) -> TileParams:
-        """These options without the run's own (:data:`RUN_OPTIONS` at their defaults)."""
-        return replace(self, scenes=(), force=False, strict=False, drop_failed=False)
-
     @property
     def step(self) -> int:
         return self.stride or self.size
@@ -153,6 +135,39 @@ class TileParams:
         """Hash of everything that changes tile pixels, ids or the kept set."""
         d = to_dict(self)
         for key in NOT_TILING:
-            d.pop(key)
+            d.pop(key, None)
         d["version"] = TILER_VERSION
         return hashlib.sha1(json.dumps(d, sort_keys=True).encode()).hexdigest()[:12]
+
+
+@dataclass(frozen=True)
+class TileParams(TilingParams):
+    """Options of ``blindpairs tile``: the tiling, and the run's own (:data:`RUN_OPTIONS`)."""
+
+    scenes: tuple[str, ...] = option(
+        (),
+        "scene files, folders, globs ('data/*.tif'), GDAL URIs (/vsicurl/..., s3://...) or "
+        ".txt files listing them",
+        parse=str_tuple,
+        positional=True,
+    )
+    force: bool = option(
+        False,
+        "re-tile every scene, changed or not (a flag is for this run only: config.yaml "
+        "keeps the config file's value)",
+        once=True,
+    )
+    strict: bool = option(
+        False, "exit 1 when any scene failed (default: only when no scene could be tiled)"
+    )
+    drop_failed: bool = option(
+        False,
+        "when the tiling changed and a scene cannot be re-tiled (file gone, fails with the "
+        "new options), remove its old tiles instead of refusing (exit 2, nothing done); a "
+        "flag is for this run only: config.yaml keeps the config file's value",
+        once=True,
+    )
+
+    def tiling_only(self) -> TilingParams:
+        """The tiling options alone, without the run's own (:data:`RUN_OPTIONS`)."""
+        return TilingParams(**{f.name: getattr(self, f.name) for f in fields(TilingParams)})

@@ -105,10 +105,7 @@ def run(workspace: Workspace | str | Path, params: TileParams, compute: Compute)
     anything is written or deleted, unless ``params.drop_failed`` allows removing its old
     part."""
     ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
-    if not params.scenes:
-        raise ConfigError(
-            "no scenes given: pass paths/globs/URIs, or 'scenes:' in the tile section"
-        )
+    check(params)
     uris = expand_inputs(list(params.scenes))
     ws.tiles.mkdir(parents=True, exist_ok=True)
     atomic.clean_stale_temporaries(ws.tiles)
@@ -135,10 +132,12 @@ def run(workspace: Workspace | str | Path, params: TileParams, compute: Compute)
 
 
 def check(params: TileParams) -> None:
-    """ConfigError when no scene is named (before the workspace is touched)."""
+    """ConfigError when no scene is named (the CLI calls it before the workspace is
+    touched; :func:`run` calls it too)."""
     if not params.scenes:
         raise ConfigError(
-            "no scenes given: pass paths/globs/URIs, or 'scenes:' in the tile section"
+            "no scenes given: pass paths/globs/URIs (the positional SCENES), or a 'scenes:' "
+            "list in the tile section"
         )
 
 

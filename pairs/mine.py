@@ -11,7 +11,6 @@ import numpy as np
 
 from blindpairs import atomic, lock
 from blindpairs.compute import Compute
-from blindpairs.config import to_dict
 from blindpairs.workspace import Workspace
 from pairs import store
 from pairs.choose import select_pairs
@@ -27,8 +26,6 @@ from pairs.selection import pair_id
 from pairs.spatial import Footprints, conflicts, load_footprints
 
 log = logging.getLogger(__name__)
-# options that change how a run works, not what it writes
-RUN_ONLY = ("force", "batch")
 
 
 @dataclass
@@ -90,7 +87,7 @@ def run_mine(
     :func:`pairs.runner.runner_factory` for a Dask cluster).
     """
     dirs = [ws.encoder_dir(params.clip_id), ws.encoder_dir(params.dino_id)]
-    settings = {k: v for k, v in to_dict(params).items() if k not in RUN_ONLY}
+    settings = params.settings()
     fingerprint = store.fingerprint(ws, settings, dirs)
     prev, prev_meta = store.read_previous(ws)
     done = store.is_up_to_date(ws, fingerprint) and store.pins_satisfied(ws, prev)

@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from blindpairs.config import float_tuple, option, optional_float
+from blindpairs.config import float_tuple, option, option_fields, optional_float, to_dict
 from blindpairs.encoder_choice import EncoderChoice
 from blindpairs.errors import ConfigError
 
 RANK_CHOICES = ("gap", "dino_sim")
+# options that change how a run works, not what it writes: out of mine's fingerprint
+RUN_ONLY = ("force", "batch")
 INDEX_CHOICES = ("auto", "exact", "ivf")
 
 
@@ -23,7 +25,8 @@ def optional_int(value: Any) -> int | None:
 @dataclass(frozen=True)
 class MineParams(EncoderChoice):
     """Options of ``blindpairs mine`` (the ``mine`` section of the config file; the encoder
-    choice comes from the ``embed`` section when this one sets none of it)."""
+    choice is taken whole from mine's flags, else this section, else the ``embed``
+    section)."""
 
     tau_clip: float = option(0.95, "keep pairs with CLIP cosine >= this", metavar="T")
     tau_dino: float = option(0.6, "keep pairs with DINOv2 cosine < this", metavar="T")
@@ -97,8 +100,10 @@ class MineParams(EncoderChoice):
     force: bool = option(
         False,
         "mine again even when up to date, searching all tiles instead of reusing the "
-        "candidate cache",
+        "candidate cache (a flag is for this run only: config.yaml keeps the config file's "
+        "value)",
         deprecated=("fresh",),
+        once=True,
     )
     batch: int = option(2048, "query tiles per search batch (bounds memory)", metavar="N")
 
@@ -118,12 +123,13 @@ class MineParams(EncoderChoice):
             "yield_clip needs values in (-1, 1]": all(-1 < t <= 1 for t in self.yield_clip),
             "yield_dino needs values in (-1, 1]": all(-1 < t <= 1 for t in self.yield_dino),
         }
-        missing = {"clip", "dino"} - self.chosen().keys()
-        if missing:
-            checks[f"mine needs both encoders; {'/'.join(sorted(missing))} is none"] = False
+        try:
+            self.encoder_ids(need_both=True)
+        except ConfigError as exc:
+            checks[str(exc)] = False
         bad = [msg for msg, ok in checks.items() if not ok]
         if bad:
-            raise ConfigError("mine: " + "; ".join(bad))
+            raise ConfigError("mine options: " + "; ".join(bad))
 
     @property
     def clip_id(self) -> str:
@@ -134,6 +140,14 @@ class MineParams(EncoderChoice):
     def dino_id(self) -> str:
         """The DINOv2 encoder id: ``--dino``, else the preset's."""
         return self.chosen()["dino"]
+
+    def settings(self) -> dict[str, Any]:
+        """The options that decide what mine writes (its fingerprint and the ``params`` of
+        pairs.parquet): the encoder choice as the resolved ``clip``/``dino`` ids, so equal
+        choices spelled differently match; no run option (:data:`RUN_ONLY`)."""
+        choice = {f.name for f in option_fields(EncoderChoice)}
+        out = {k: v for k, v in to_dict(self).items() if k not in RUN_ONLY and k not in choice}
+        return {**out, "clip": self.clip_id, "dino": self.dino_id}
 
     @property
     def search_clip(self) -> float:

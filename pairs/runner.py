@@ -113,8 +113,8 @@ def dask_runner(scheduler: str | None, workers: int | None = None) -> Iterator[R
             client = stack.enter_context(compute.dask_client(scheduler, workers))
         except OSError as exc:
             raise BlindpairsError(
-                f"cannot reach the Dask scheduler at {scheduler} ({exc}); start it, or leave "
-                f"out --scheduler and unset ${compute.SCHEDULER_ENV} to search in this process"
+                f"cannot reach the Dask scheduler at {scheduler} ({exc}); start it, or "
+                f"{compute.UNSET} to search in this process"
             ) from None
         log.info("mine: searching on Dask (%d worker threads)", sum(client.nthreads().values()))
         yield DaskRunner(client)

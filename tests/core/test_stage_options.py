@@ -103,5 +103,5 @@ def test_the_encoder_choice_means_the_same_in_embed_and_mine() -> None:
     for kw in ({}, {"encoders": "tiny"}, {"encoders": "small", "clip": "clip-tiny-random"}):
         assert EmbedParams(**kw).chosen() == MineParams(**kw).chosen()
     assert EmbedParams(clip="none").chosen().keys() == {"dino"}
-    with pytest.raises(ConfigError, match="mine needs both encoders; clip is none"):
+    with pytest.raises(ConfigError, match="^mine options: needs both encoders, but clip is .none."):
         MineParams(clip="none")

@@ -3,6 +3,7 @@ keys, recorded in config.yaml; flags still win."""
 
 from __future__ import annotations
 
+import pytest
 import yaml
 
 from blindpairs.cli import main
@@ -39,15 +40,72 @@ def test_force_from_the_config_file_re_tiles_unchanged_scenes(tmp_path, raster, 
 
 
 def test_the_run_options_stay_out_of_the_parts_and_the_tiling(tmp_path, raster):
-    from mining.params import TileParams
+    import hashlib
+    import json
+
+    from blindpairs.config import to_dict
+    from mining.params import NOT_TILING, RUN_OPTIONS, TILER_VERSION, TileParams
 
     from .helpers import meta, tile
 
     a = raster("a.tif", seed=1)
-    tile(tmp_path / "ws", [a], strict=True)
-    recorded = meta(tmp_path / "ws", "a")
-    assert not recorded["params"].get("scenes") and not recorded["params"].get("strict")
-    assert TileParams(scenes=("x",), force=True).tiling_hash() == TileParams().tiling_hash()
+    tile(tmp_path / "ws", [a], strict=True, force=True)
+    recorded = meta(tmp_path / "ws", "a")["params"]
+    assert not set(RUN_OPTIONS) & recorded.keys() and recorded["size"] == 64
+    assert not {"scheduler", "workers"} & recorded.keys()
+    params = TileParams(size=64, scenes=("x",), force=True)
+    # the hash as the previous release computed it, from every option but NOT_TILING
+    old = {k: v for k, v in to_dict(TileParams(size=64)).items() if k not in NOT_TILING}
+    old["version"] = TILER_VERSION
+    old_hash = hashlib.sha1(json.dumps(old, sort_keys=True).encode()).hexdigest()[:12]
+    assert params.tiling_hash() == params.tiling_only().tiling_hash() == old_hash
+
+
+def test_a_part_written_with_the_run_options_in_its_metadata_is_still_current(
+    tmp_path, raster, capsys
+):
+    import json
+
+    import pyarrow.parquet as pq
+
+    from blindpairs.schemas import META_KEY
+
+    a = raster("a.tif", seed=1)
+    ws = tmp_path / "ws"
+    assert main(["tile", str(a), "-w", str(ws), "-q", "--size", "64"]) == 0
+    part = Workspace(ws).tile_part("a")
+    table = pq.read_table(part)
+    old = dict(table.schema.metadata)
+    meta = json.loads(old[META_KEY])
+    meta["params"].update(scenes=[], force=False, strict=False, drop_failed=False)
+    old[META_KEY] = json.dumps(meta).encode()
+    pq.write_table(table.replace_schema_metadata(old), part)
+    capsys.readouterr()
+    assert main(["tile", str(a), "-w", str(ws), "-q", "--size", "64"]) == 0
+    assert "0 new, 0 changed, 1 unchanged" in capsys.readouterr().out
+
+
+def test_run_checks_for_scenes_too(tmp_path):
+    from blindpairs.compute import Compute
+    from blindpairs.errors import ConfigError
+    from mining.params import TileParams
+    from mining.stage import run
+
+    with pytest.raises(ConfigError, match="no scenes given"):
+        run(tmp_path / "ws", TileParams(), Compute(workers=1, quiet=True))
+    assert not (tmp_path / "ws" / "tiles").exists()
+
+
+def test_after_tile_force_the_recorded_config_does_not_re_tile(tmp_path, raster, capsys):
+    a = raster("a.tif", seed=1)
+    ws = tmp_path / "ws"
+    assert main(["tile", str(a), "-w", str(ws), "-q", "--size", "64"]) == 0
+    assert main(["tile", str(a), "-w", str(ws), "-q", "--size", "64", "--force"]) == 0
+    capsys.readouterr()
+    recorded = Workspace(ws).config
+    assert yaml.safe_load(recorded.read_text())["tile"]["force"] is False
+    assert main(["tile", "-w", str(ws), "-q", "-c", str(recorded)]) == 0
+    assert "0 changed, 1 unchanged" in capsys.readouterr().out
 
 
 def test_no_scenes_anywhere_fails_before_the_workspace_exists(tmp_path, capsys):

@@ -64,3 +64,24 @@ def test_an_embed_only_config_sets_mine_s_encoders_too(ws: Workspace, tmp_path, 
     assert main(["mine", "-w", str(ws.root), "-q", "-c", str(cfg)]) == 0
     assert "1 pairs selected" in capsys.readouterr().out
     assert yaml.safe_load(ws.config.read_text())["mine"]["encoders"] == "tiny"
+
+
+def test_equal_encoder_choices_spelled_differently_are_up_to_date(ws: Workspace, capsys) -> None:
+    """mine's fingerprint holds the resolved encoder ids, not how they were spelled, and no
+    run option (force, batch, scheduler, workers)."""
+    from blindpairs import schemas
+
+    write_world(ws, make_world(30, n_blind=1, n_decoys=0))
+    assert main(["mine", "-w", str(ws.root), "-q", "--encoders", "tiny"]) == 0
+    capsys.readouterr()
+    same = [
+        ["--encoders", "tiny", "--clip", "clip-tiny-random"],
+        ["--encoders", "small", "--clip", "clip-tiny-random", "--dino", "dinov2-tiny-random"],
+        ["--encoders", "tiny", "--batch", "7", "--workers", "1"],
+    ]
+    for flags in same:
+        assert main(["mine", "-w", str(ws.root), "-q", *flags]) == 0
+        assert "up to date" in capsys.readouterr().out, flags
+    params = schemas.read_metadata(ws.pairs)["params"]
+    assert (params["clip"], params["dino"]) == ("clip-tiny-random", "dinov2-tiny-random")
+    assert not {"encoders", "force", "batch", "scheduler", "workers"} & params.keys()
