@@ -175,7 +175,7 @@ class ImageEncoder:
         return torch.autocast(self._device.type, dtype=self._dtype, enabled=enabled)
 
     def warm_up(self) -> None:
-        """Pay the one-time costs (PNG decoder import, first forward) now, not on the first batch."""
+        """Pay one-time costs (PNG decoder import, first forward) now, not on the first batch."""
         import torch
 
         if self.prep is not None:

@@ -153,7 +153,7 @@ def batch_spans(n: int, step: int) -> list[tuple[int, int]]:
 
 
 def prefetch_depth(step: int) -> int:
-    """Batches decoded ahead of the forward pass: two, or one for batches over half PREFETCH_TILES."""
+    """Batches decoded ahead of the forward: two, one for batches over PREFETCH_TILES / 2."""
     return max(1, min(2, PREFETCH_TILES // max(step, 1)))
 
 
