@@ -13,8 +13,10 @@ Stage mode (``--stage``): tiles real scenes (``../shared/data``) with
 checkpoints, runs the real ``blindpairs embed --clip-checkpoint ...
 --dino-checkpoint ...`` on them, then times the same encoders (loaded from the
 same checkpoints) on ready tensors. Prints, per encoder, stage img/s (PNG
-decode, preprocessing, forward, Parquet; the model load excluded) over
-model-only img/s, from one run.
+decode, preprocessing, forward, Parquet; the model load and its warm-up
+forward excluded) over model-only img/s, from one run. Both sides run at the
+same batch size, dtype and torch thread count (the stage sets torch's threads
+to its Dask worker's, ``--workers``; the model side is set to the same).
 
     .venv/bin/python -m bench.embed                       # every encoder (repository root)
     .venv/bin/python -m bench.embed --encoders clip:ViT-B-32/laion2b_s34b_b79k \
@@ -135,11 +137,14 @@ def stage_mode(args: argparse.Namespace) -> None:
         )  # fmt: skip
         paths = {clip_id: save_checkpoint(clip_id, ckpt / "clip")}
         paths[dino_id] = save_checkpoint(dino_id, ckpt / "dino")
+        # like with like: the stage gives torch its Dask worker's threads (--workers)
+        torch.set_num_threads(args.workers)
         print(
-            f"machine: {os.cpu_count()} cores, torch {torch.__version__}, "
-            f"{torch.get_num_threads()} threads; real {args.tile_size} px tiles of "
-            f"{len(scenes)} scenes; dtype {args.dtype}, batch {args.stage_batch}, "
-            f"{args.workers} Dask threads"
+            f"machine: {os.cpu_count()} cores, torch {torch.__version__}; real "
+            f"{args.tile_size} px tiles of {len(scenes)} scenes\n"
+            f"both sides: dtype {args.dtype}, batch {args.stage_batch}, "
+            f"{torch.get_num_threads()} torch threads (stage: --workers {args.workers}, "
+            "one in-process Dask worker with that many threads), one warm-up forward excluded"
         )
         cols = ("tiles", "stage img/s", "model img/s", "stage/model", "load s", "wall s", "loadavg")
         print(f"{'encoder':42} " + " ".join(f"{c:>11}" for c in cols))
@@ -169,8 +174,8 @@ def stage_mode(args: argparse.Namespace) -> None:
             print(f"{encoder_id:42} " + " ".join(cells))
         print(
             "stage img/s: the embed summary (decode, preprocess, forward, Parquet; model load "
-            "excluded); model img/s: encode_images on ready tensors, mean of one run just "
-            "before and one just after the stage; wall s: the whole command"
+            "and warm-up excluded); model img/s: encode_images on ready tensors, mean of one "
+            "run just before and one just after the stage; wall s: the whole command"
         )
 
 
