@@ -13,13 +13,16 @@ Stage mode (``--stage``): tiles real scenes (``../shared/data``) with
 checkpoints, runs the real ``blindpairs embed --clip-checkpoint ...
 --dino-checkpoint ...`` on them, then times the same encoders (loaded from the
 same checkpoints) on ready tensors. Prints, per encoder, stage img/s (PNG
-decode, preprocessing, forward, Parquet; the model load excluded) over
-model-only img/s, from one run.
+decode, preprocessing, forward, Parquet; the model load and its warm-up
+forward excluded) over model-only img/s, from one run. Both sides run at the
+same batch size, dtype and torch thread count (the stage sets torch's threads
+to its Dask worker's, ``--workers``; the model side is set to the same).
 
     .venv/bin/python -m bench.embed                       # every encoder (repository root)
     .venv/bin/python -m bench.embed --encoders clip:ViT-B-32/laion2b_s34b_b79k \
         --batch-sizes 1,8,32 --images 32 --dtype bfloat16
     .venv/bin/python -m bench.embed --stage               # small pair, real tiles
+    .venv/bin/python -m bench.embed --stage --rounds 3    # median of 3 rounds (noisy machine)
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ import dataclasses
 import glob
 import os
 import re
+import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -37,6 +42,7 @@ from pathlib import Path
 
 import torch
 
+from blindpairs.workspace import Workspace
 from embeddings.encoder import ImageEncoder
 from embeddings.registry import FAMILIES, get_spec, list_encoders
 from embeddings.spec import EncoderOptions
@@ -116,6 +122,23 @@ def blindpairs(*args: str) -> tuple[str, float]:
 _SUMMARY = re.compile(r"^embed (\S+): (\d+) embedded.*\(([\d.]+) tiles/s after ([\d.]+) s")
 
 
+def time_stage(
+    ws: Path, role: str, checkpoint: Path, encoder_id: str, args: argparse.Namespace
+) -> tuple[int, float, float, float]:
+    """Run ``blindpairs embed`` for one encoder: tiles, tiles/s, load s and wall s."""
+    other = "dino" if role == "clip" else "clip"
+    out, wall = blindpairs(
+        "embed", "-w", str(ws), "-q", "--encoders", args.set, f"--{other}", "none",
+        f"--{role}-checkpoint", str(checkpoint),
+        "--device", args.device, "--compute-dtype", args.dtype,
+        "--batch-size", str(args.stage_batch), "--workers", str(args.workers),
+    )  # fmt: skip
+    found = [m for m in map(_SUMMARY.match, out.splitlines()) if m]
+    if len(found) != 1 or found[0][1] != encoder_id:
+        sys.exit(f"could not read the embed summary:\n{out}")
+    return int(found[0][2]), float(found[0][3]), float(found[0][4]), wall
+
+
 def stage_mode(args: argparse.Namespace) -> None:
     """Tile real scenes, embed them with ``blindpairs embed``, compare with the model alone."""
     from blindpairs.schemas import ENCODER_SETS
@@ -135,42 +158,44 @@ def stage_mode(args: argparse.Namespace) -> None:
         )  # fmt: skip
         paths = {clip_id: save_checkpoint(clip_id, ckpt / "clip")}
         paths[dino_id] = save_checkpoint(dino_id, ckpt / "dino")
+        parts = len(list((ws / "tiles").glob("part-*.parquet")))
+        # like with like: the stage gives torch its Dask worker's threads (--workers)
+        torch.set_num_threads(args.workers)
         print(
-            f"machine: {os.cpu_count()} cores, torch {torch.__version__}, "
-            f"{torch.get_num_threads()} threads; real {args.tile_size} px tiles of "
-            f"{len(scenes)} scenes; dtype {args.dtype}, batch {args.stage_batch}, "
-            f"{args.workers} Dask threads"
+            f"machine: {os.cpu_count()} cores, torch {torch.__version__}; real "
+            f"{args.tile_size} px tiles: {len(scenes)} scenes given, {parts} tiled "
+            "(one tiles part each)\n"
+            f"both sides: dtype {args.dtype}, batch {args.stage_batch}, "
+            f"{torch.get_num_threads()} torch threads (stage: --workers {args.workers}, "
+            "one in-process Dask worker with that many threads), one warm-up forward excluded"
         )
         cols = ("tiles", "stage img/s", "model img/s", "stage/model", "load s", "wall s", "loadavg")
         print(f"{'encoder':42} " + " ".join(f"{c:>11}" for c in cols))
         for role, encoder_id in (("clip", clip_id), ("dino", dino_id)):
-            other = "dino" if role == "clip" else "clip"
             enc = create_encoder(
                 encoder_id, checkpoint=str(paths[encoder_id]), device=args.device, dtype=args.dtype
             )
-            before = images_per_second(enc, args.model_images, args.stage_batch)
-            out, wall = blindpairs(
-                "embed", "-w", str(ws), "-q", "--encoders", args.set, f"--{other}", "none",
-                f"--{role}-checkpoint", str(paths[encoder_id]),
-                "--device", args.device, "--compute-dtype", args.dtype,
-                "--batch-size", str(args.stage_batch), "--workers", str(args.workers),
-            )  # fmt: skip
-            after = images_per_second(enc, args.model_images, args.stage_batch)
+            ratios = []
+            for _ in range(args.rounds):
+                shutil.rmtree(Workspace(ws).encoder_dir(encoder_id), ignore_errors=True)
+                before = images_per_second(enc, args.model_images, args.stage_batch)
+                tiles, rate, load, wall = time_stage(ws, role, paths[encoder_id], encoder_id, args)
+                after = images_per_second(enc, args.model_images, args.stage_batch)
+                model = (before + after) / 2  # the model alone, just before and just after
+                ratios.append(rate / model)
+                cells = (
+                    f"{tiles:>11d}", f"{rate:>11.2f}", f"{model:>11.2f}", f"{rate / model:>11.2f}",
+                    f"{load:>11.1f}", f"{wall:>11.1f}", f"{os.getloadavg()[0]:>11.1f}",
+                )  # fmt: skip
+                print(f"{encoder_id:42} " + " ".join(cells), flush=True)
+            if args.rounds > 1:
+                print(f"{encoder_id:42} median stage/model of {args.rounds} rounds: "
+                      f"{statistics.median(ratios):.2f}")  # fmt: skip
             del enc
-            found = [m for m in map(_SUMMARY.match, out.splitlines()) if m]
-            if len(found) != 1 or found[0][1] != encoder_id:
-                sys.exit(f"could not read the embed summary:\n{out}")
-            tiles, rate, load = int(found[0][2]), float(found[0][3]), float(found[0][4])
-            model = (before + after) / 2  # the model alone, just before and just after
-            cells = (
-                f"{tiles:>11d}", f"{rate:>11.2f}", f"{model:>11.2f}", f"{rate / model:>11.2f}",
-                f"{load:>11.1f}", f"{wall:>11.1f}", f"{os.getloadavg()[0]:>11.1f}",
-            )  # fmt: skip
-            print(f"{encoder_id:42} " + " ".join(cells))
         print(
             "stage img/s: the embed summary (decode, preprocess, forward, Parquet; model load "
-            "excluded); model img/s: encode_images on ready tensors, mean of one run just "
-            "before and one just after the stage; wall s: the whole command"
+            "and warm-up excluded); model img/s: encode_images on ready tensors, mean of one "
+            "run just before and one just after the stage; wall s: the whole command"
         )
 
 
@@ -223,6 +248,9 @@ def main() -> None:
         "--workers", type=int, default=os.cpu_count() or 1, help="Dask threads of the stage"
     )
     stage.add_argument("--model-images", type=int, default=64, help="images per model run")
+    stage.add_argument(
+        "--rounds", type=int, default=1, help="model, stage, model rounds per encoder (median)"
+    )
     args = parser.parse_args()
     (stage_mode if args.stage else model_mode)(args)
 

@@ -11,7 +11,7 @@ import numpy as np
 from blindpairs.errors import ConfigError
 from embeddings import device as devices
 from embeddings import weights as wts
-from embeddings.encoder import ImageEncoder, l2_normalise
+from embeddings.encoder import EncoderMeta, ImageEncoder, l2_normalise
 from embeddings.preprocessing import make_preprocessing
 from embeddings.spec import EncoderOptions, EncoderSpec
 
@@ -26,8 +26,8 @@ class ClipEncoder(ImageEncoder):
 
     family = "clip"
 
-    def __init__(self, *, tokenizer: Any, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+    def __init__(self, *args: Any, tokenizer: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self.tokenizer = tokenizer
 
     def _forward_images(self, x: torch.Tensor) -> torch.Tensor:
@@ -138,11 +138,13 @@ def load(
     dev = devices.resolve_device(device)
     compute = devices.resolve_compute_dtype(dtype, dev)
     return ClipEncoder(
-        encoder_id=spec.encoder_id,
-        weights=weights_tag(spec, options),
-        dim=spec.dim,
-        preprocessing=pre,
-        random_weights=spec.random_weights,
+        EncoderMeta(
+            encoder_id=spec.encoder_id,
+            weights=weights_tag(spec, options),
+            dim=spec.dim,
+            preprocessing=pre,
+            random_weights=spec.random_weights,
+        ),
         model=model,
         transform=transform,
         device=dev,

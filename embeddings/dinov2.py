@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from blindpairs.errors import ConfigError
 from embeddings import device as devices
 from embeddings import weights as wts
-from embeddings.encoder import ImageEncoder
+from embeddings.encoder import EncoderMeta, ImageEncoder
 from embeddings.preprocessing import make_preprocessing
 from embeddings.spec import EncoderOptions, EncoderSpec
 
@@ -151,11 +151,13 @@ def load(
     dev = devices.resolve_device(device)
     compute = devices.resolve_compute_dtype(dtype, dev)
     return Dinov2Encoder(
-        encoder_id=spec.encoder_id,
-        weights=weights_tag(spec, options),
-        dim=spec.dim,
-        preprocessing=pre,
-        random_weights=spec.random_weights,
+        EncoderMeta(
+            encoder_id=spec.encoder_id,
+            weights=weights_tag(spec, options),
+            dim=spec.dim,
+            preprocessing=pre,
+            random_weights=spec.random_weights,
+        ),
         model=model,
         transform=transform,
         device=dev,

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from embeddings.imageprep import TilePrep, decode_tensor, pil_to_tensor
+from embeddings.imageprep import TilePrep, decode_tensor, load_decoder, pil_to_tensor
 
 if TYPE_CHECKING:
     import torch
@@ -36,39 +37,50 @@ def l2_normalise(raw: np.ndarray) -> np.ndarray:
     return out
 
 
+@dataclass(frozen=True)
+class EncoderMeta:
+    """What an encoder is, as recorded with its embeddings.
+
+    ``weights``: tag of the loaded weights; ``preprocessing``: see
+    :mod:`embeddings.preprocessing`.
+    """
+
+    encoder_id: str
+    weights: str
+    dim: int
+    preprocessing: dict[str, Any]
+    random_weights: bool
+
+
 class ImageEncoder:
     """A loaded image encoder (CLIP image tower or DINOv2 backbone).
 
-    Attributes: ``encoder_id``, ``weights`` (tag of the loaded weights),
-    ``dim``, ``preprocessing`` (see :mod:`embeddings.preprocessing`),
-    ``random_weights``, ``device`` and ``compute_dtype`` (names).
+    Attributes: those of its :class:`EncoderMeta` (``encoder_id``, ``weights``,
+    ``dim``, ``preprocessing``, ``random_weights``), ``device`` and
+    ``compute_dtype`` (names).
     """
 
     family = "image"
 
     def __init__(
         self,
-        *,
-        encoder_id: str,
-        weights: str,
-        dim: int,
-        preprocessing: dict[str, Any],
-        random_weights: bool,
+        meta: EncoderMeta,
         model: torch.nn.Module,
         transform: Callable[[Image.Image], torch.Tensor],
         device: torch.device,
         compute_dtype: torch.dtype,
     ) -> None:
-        self.encoder_id = encoder_id
-        self.weights = weights
-        self.dim = dim
-        self.preprocessing = preprocessing
-        self.random_weights = random_weights
+        self.meta = meta
+        self.encoder_id = meta.encoder_id
+        self.weights = meta.weights
+        self.dim = meta.dim
+        self.preprocessing = meta.preprocessing
+        self.random_weights = meta.random_weights
         import torch
 
         self.model = model.eval().to(device=device, dtype=torch.float32)
         self.transform = transform
-        self.prep = TilePrep.from_preprocessing(preprocessing)
+        self.prep = TilePrep.from_preprocessing(meta.preprocessing)
         self._device = device
         self._dtype = compute_dtype
         self._batch_size: int | None = None
@@ -161,6 +173,15 @@ class ImageEncoder:
 
         enabled = self._dtype != torch.float32
         return torch.autocast(self._device.type, dtype=self._dtype, enabled=enabled)
+
+    def warm_up(self) -> None:
+        """Pay one-time costs (PNG decoder import, first forward) now, not on the first batch."""
+        import torch
+
+        if self.prep is not None:
+            load_decoder()
+        size = self.input_size
+        self.encode_images(torch.zeros(1, 3, size, size))
 
     def batch_size(self, requested: int | None) -> int:
         """``requested``, or for ``None`` (auto): 32 on CPU, by free memory on CUDA."""

@@ -134,7 +134,7 @@ def _same_shape_runs(images: Sequence[torch.Tensor]) -> list[list[torch.Tensor]]
 
 
 @functools.cache
-def _decode_png() -> Any:
+def load_decoder() -> Any:
     """``torchvision.io.decode_png`` in RGB mode (imported once)."""
     from torchvision.io import ImageReadMode, decode_png
 
@@ -148,7 +148,7 @@ def decode_tensor(data: bytes | None) -> torch.Tensor:
     if not data:
         raise ValueError("empty image")
     if data[:8] == PNG_SIGNATURE:
-        image = _decode_png()(torch.frombuffer(bytearray(data), dtype=torch.uint8))
+        image = load_decoder()(torch.frombuffer(bytearray(data), dtype=torch.uint8))
     else:  # not PNG (the contract says PNG; other formats still decode)
         from embeddings.tiles import decode
 

@@ -2,8 +2,10 @@
 
 For each encoder (CLIP, DINOv2): tiles that already have an embedding of the
 same identity (encoder id, weights, preprocessing) or that failed before are
-skipped; the rest are sent in chunks of ``part_size`` tiles to Dask workers and
-each chunk comes back as one atomically written part.
+skipped; the rest are split into output parts of at most ``part_size`` tiles of
+one tiles part, sent to Dask workers in tasks of at most ``part_size`` tiles
+(small parts share a task, so batches stay full), and each part comes back
+and is written atomically, in order.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from embeddings.worker import (
     ChunkResult,
     ChunkTask,
     EncoderConfig,
+    Segment,
     embed_chunk,
     release_encoders,
 )
@@ -200,20 +203,37 @@ def plan(ws: Workspace, params: EmbedParams) -> list[EncoderJob]:
 
 
 # ---------------------------------------------------------------- running
-def chunk_tasks(job: EncoderJob, params: EmbedParams) -> Iterator[ChunkTask]:
-    """Chunks of ``part_size`` tiles with their image bytes, one tiles part read at a time."""
+def segments(
+    job: EncoderJob, params: EmbedParams
+) -> Iterator[tuple[Segment, tuple[bytes | None, ...]]]:
+    """Each output part (``part_size`` tiles of one tiles part) with its image bytes.
+
+    One tiles part is read at a time.
+    """
     for part, ids in job.todo.items():
         images = tiles.tile_images(part, set(ids))
         for lo in range(0, len(ids), params.part_size):
             chunk = ids[lo : lo + params.part_size]
-            yield ChunkTask(
-                config=job.config,
-                source=part.stem,
-                tile_ids=tuple(chunk),
-                images=tuple(images.get(t) for t in chunk),
-                batch_size=None if params.batch_size == "auto" else int(params.batch_size),
-                decode_threads=params.decode_threads,
-            )
+            yield Segment(part.stem, tuple(chunk)), tuple(images.get(t) for t in chunk)
+
+
+def chunk_tasks(job: EncoderJob, params: EmbedParams) -> Iterator[ChunkTask]:
+    """Tasks of at most ``part_size`` tiles, each one or more consecutive output parts.
+
+    Small tiles parts (a few tiles per scene) share a task, so the worker runs
+    full batches across them instead of one short batch per part.
+    """
+    batch = None if params.batch_size == "auto" else int(params.batch_size)
+    group: list[Segment] = []
+    images: list[bytes | None] = []
+    for segment, data in segments(job, params):
+        if group and len(images) + len(data) > params.part_size:
+            yield ChunkTask(job.config, tuple(group), tuple(images), batch, params.decode_threads)
+            group, images = [], []
+        group.append(segment)
+        images.extend(data)
+    if group:
+        yield ChunkTask(job.config, tuple(group), tuple(images), batch, params.decode_threads)
 
 
 def task_resources(client: Any, spec: str) -> dict[str, float] | None:
@@ -276,16 +296,17 @@ def _embed_chunks(
         resources=task_resources(client, params.resource),
     )
     with progress(job.n_todo, f"embed {job.config.encoder_id}", unit="tile", quiet=quiet) as bar:
-        for result in results:
-            if result.error is not None:
-                raise result.error
-            summary.parts += save_result(job, result, params)
-            summary.embedded += len(result.tile_ids)
-            summary.failed += len(result.failures)
-            # concurrent chunks wait for the same load: its wall time is the longest wait
-            summary.load_seconds = max(summary.load_seconds, result.load_seconds)
-            summary.reasons.update(result.failures)
-            bar.update(len(result.tile_ids) + len(result.failures))
+        for chunk in results:
+            for result in chunk:
+                if result.error is not None:
+                    raise result.error
+                summary.parts += save_result(job, result, params)
+                summary.embedded += len(result.tile_ids)
+                summary.failed += len(result.failures)
+                # concurrent chunks wait for the same load: its wall time is the longest wait
+                summary.load_seconds = max(summary.load_seconds, result.load_seconds)
+                summary.reasons.update(result.failures)
+                bar.update(len(result.tile_ids) + len(result.failures))
     summary.seconds = time.perf_counter() - start
 
 

@@ -1,16 +1,20 @@
 """What runs on a Dask worker: one encoder per configuration per process, and chunk tasks.
 
-The encoder is created on first use and cached in this module, so each worker
-process loads a model once however many chunks it runs. Within a chunk, the
-next batch's PNGs are decoded and transformed by a thread pool while the model
-runs the current batch.
+The encoder is created (and warmed up) on first use and cached in this module,
+so each worker process loads a model once however many chunks it runs. A
+chunk holds one or more output parts; its tiles go through the model in full
+batches across those parts, and a thread pool decodes and transforms the next
+batches while the model runs the current one (:func:`prepared_batches`).
+Torch's intra-op threads are set to the worker's Dask threads (the cores it was
+given; one forward runs at a time per model).
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +28,8 @@ from embeddings.errors import EncoderLoadError
 _MAX_CACHED = 2
 _ENCODERS: dict[EncoderConfig, ImageEncoder] = {}
 _CACHE_LOCK = threading.Lock()
+# decoded tiles kept ready ahead of the forward pass (at least one batch, at most two)
+PREFETCH_TILES = 128
 
 
 @dataclass(frozen=True)
@@ -39,23 +45,35 @@ class EncoderConfig:
 
 
 @dataclass(frozen=True)
-class ChunkTask:
-    """Tiles of one output part: ids and PNG bytes (sent to the worker with the task).
+class Segment:
+    """The tiles of one output part: the tiles part they come from and their ids."""
 
+    source: str
+    tile_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ChunkTask:
+    """Tiles of one or more output parts: ids and PNG bytes (sent with the task).
+
+    ``images`` holds the bytes of every segment's tiles, in segment order.
     ``batch_size`` ``None``: the encoder's own choice (32 on CPU, by free memory on CUDA).
     """
 
     config: EncoderConfig
-    source: str
-    tile_ids: tuple[str, ...]
+    segments: tuple[Segment, ...]
     images: tuple[bytes | None, ...]
     batch_size: int | None = None
     decode_threads: int = 4
 
+    @property
+    def tile_ids(self) -> tuple[str, ...]:
+        return tuple(t for s in self.segments for t in s.tile_ids)
+
 
 @dataclass
 class ChunkResult:
-    """Embedded ids with their vectors, and tiles that failed with the reason."""
+    """One output part: embedded ids with their vectors, and tiles that failed with the reason."""
 
     source: str
     tile_ids: list[str]
@@ -70,12 +88,14 @@ class ChunkResult:
 
 
 def get_encoder(config: EncoderConfig) -> ImageEncoder:
-    """The cached encoder for ``config``, created on first use in this process."""
+    """The cached encoder for ``config``, created and warmed up on first use in this process."""
     with _CACHE_LOCK:
         if config not in _ENCODERS:
             while len(_ENCODERS) >= _MAX_CACHED:
                 _ENCODERS.pop(next(iter(_ENCODERS)))
-            _ENCODERS[config] = _create(config)
+            encoder = _create(config)
+            encoder.warm_up()
+            _ENCODERS[config] = encoder
         return _ENCODERS[config]
 
 
@@ -109,63 +129,123 @@ def _create(config: EncoderConfig) -> ImageEncoder:
         ) from None
 
 
+def worker_threads() -> int | None:
+    """The Dask threads of the worker running this task (``None``: not on a worker)."""
+    try:
+        from distributed import get_worker
+
+        return int(get_worker().state.nthreads)
+    except (ImportError, ValueError):
+        return None
+
+
+def match_torch_threads(n: int | None) -> None:
+    """Give torch ``n`` intra-op threads in the calling thread (a no-op for ``None``)."""
+    import torch
+
+    if n and torch.get_num_threads() != n:
+        torch.set_num_threads(n)
+
+
+def batch_spans(n: int, step: int) -> list[tuple[int, int]]:
+    """``(lo, hi)`` of consecutive batches of ``step`` over ``n`` items."""
+    return [(lo, min(lo + step, n)) for lo in range(0, n, step)]
+
+
+def prefetch_depth(step: int) -> int:
+    """Batches decoded ahead of the forward: two, one for batches over PREFETCH_TILES / 2."""
+    return max(1, min(2, PREFETCH_TILES // max(step, 1)))
+
+
+def prepared_batches(
+    pool: ThreadPoolExecutor,
+    encoder: ImageEncoder,
+    images: Sequence[bytes | None],
+    step: int,
+) -> Iterator[tuple[int, int, list[Future]]]:
+    """``(lo, hi, futures)`` per batch, in order; decoding runs :func:`prefetch_depth` ahead.
+
+    When a batch is handed out, the next ones are already being decoded, so
+    the caller's forward pass on it overlaps their decoding.
+    """
+    spans = iter(batch_spans(len(images), step))
+    queue: deque[tuple[int, int, list[Future]]] = deque()
+
+    def submit_next() -> None:
+        span = next(spans, None)
+        if span is not None:
+            lo, hi = span
+            queue.append((lo, hi, [pool.submit(_prepare, encoder, d) for d in images[lo:hi]]))
+
+    for _ in range(prefetch_depth(step)):
+        submit_next()
+    while queue:
+        batch = queue.popleft()
+        submit_next()
+        yield batch
+
+
 def _prepare(encoder: ImageEncoder, data: bytes | None) -> Any:
     """Decode and preprocess one tile; an exception here fails only that tile."""
     return encoder.prepare_tile(data)
 
 
-def _submit_batch(
-    pool: ThreadPoolExecutor, encoder: ImageEncoder, images: Sequence[bytes | None]
-) -> list[Future]:
-    return [pool.submit(_prepare, encoder, data) for data in images]
-
-
-def embed_chunk(task: ChunkTask) -> ChunkResult:
-    """Embed one chunk of tiles; undecodable tiles and bad vectors become failures."""
-
+def embed_chunk(task: ChunkTask) -> list[ChunkResult]:
+    """Embed one chunk; one result per segment. Undecodable tiles and bad vectors fail alone."""
     start = time.perf_counter()
     try:
         encoder = get_encoder(task.config)
     except BlindpairsError as exc:
-        return ChunkResult(task.source, [], np.zeros((0, 0), np.float32), error=exc)
+        return [ChunkResult("", [], np.zeros((0, 0), np.float32), error=exc)]
     loaded = time.perf_counter()
-    ids: list[str] = []
-    vectors: list[np.ndarray] = []
-    failures: list[tuple[str, str]] = []
+    match_torch_threads(worker_threads())
+    ids = task.tile_ids
+    vectors = np.zeros((len(ids), encoder.dim), np.float32)
+    reasons: dict[int, str] = {}
     step = max(1, encoder.batch_size(task.batch_size))
-    starts = list(range(0, len(task.tile_ids), step))
     with ThreadPoolExecutor(max(1, task.decode_threads)) as pool:
-        pending = _submit_batch(pool, encoder, task.images[0:step]) if starts else []
-        for i, lo in enumerate(starts):
-            current, batch_ids = pending, task.tile_ids[lo : lo + step]
-            if i + 1 < len(starts):
-                nxt = starts[i + 1]
-                pending = _submit_batch(pool, encoder, task.images[nxt : nxt + step])
-            good_ids, tensors = [], []
-            for tid, fut in zip(batch_ids, current, strict=True):
+        for lo, hi, futures in prepared_batches(pool, encoder, task.images, step):
+            good, tensors = [], []
+            for i, fut in zip(range(lo, hi), futures, strict=True):
                 try:
                     tensors.append(fut.result())
-                    good_ids.append(tid)
+                    good.append(i)
                 except Exception as exc:
-                    failures.append((tid, f"cannot decode image: {type(exc).__name__}: {exc}"))
+                    reasons[i] = f"cannot decode image: {type(exc).__name__}: {exc}"
             if not tensors:
                 continue
             out = encoder.encode_prepared(tensors)
-            finite = np.isfinite(out).all(axis=1)
-            failures.extend(
-                (t, "embedding is not finite or is zero")
-                for t, ok in zip(good_ids, finite, strict=True)
-                if not ok
+            for i, row in zip(good, out, strict=True):
+                if np.isfinite(row).all():
+                    vectors[i] = row
+                else:
+                    reasons[i] = "embedding is not finite or is zero"
+    info = encoder.info()
+    results = split_segments(task.segments, vectors, reasons, info)
+    results[0].seconds = time.perf_counter() - start
+    results[0].load_seconds = loaded - start
+    return results
+
+
+def split_segments(
+    segments: Sequence[Segment],
+    vectors: np.ndarray,
+    reasons: dict[int, str],
+    info: dict[str, Any],
+) -> list[ChunkResult]:
+    """One result per segment from a chunk's vectors (rows in segment order) and failures."""
+    out, lo = [], 0
+    for seg in segments:
+        rows = range(lo, lo + len(seg.tile_ids))
+        ok = [i for i in rows if i not in reasons]
+        out.append(
+            ChunkResult(
+                source=seg.source,
+                tile_ids=[seg.tile_ids[i - lo] for i in ok],
+                vectors=vectors[ok] if ok else np.zeros((0, vectors.shape[1]), np.float32),
+                failures=[(seg.tile_ids[i - lo], reasons[i]) for i in rows if i in reasons],
+                info=info,
             )
-            ids.extend(t for t, ok in zip(good_ids, finite, strict=True) if ok)
-            vectors.append(out[finite])
-    dim = encoder.dim
-    return ChunkResult(
-        source=task.source,
-        tile_ids=ids,
-        vectors=np.concatenate(vectors) if vectors else np.zeros((0, dim), np.float32),
-        failures=failures,
-        info=encoder.info(),
-        seconds=time.perf_counter() - start,
-        load_seconds=loaded - start,
-    )
+        )
+        lo += len(seg.tile_ids)
+    return out
