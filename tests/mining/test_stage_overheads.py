@@ -17,7 +17,7 @@ from blindpairs.workspace import Workspace
 from mining.params import TileParams
 from mining.plan import ScenePlan, plan_scene
 from mining.scenes import HashStopped, SceneRef, content_hash, hashing
-from mining.stage import PART_WRITE_OPTIONS
+from mining.stage import part_write_options
 from tests.mining.helpers import meta, rows, tile
 
 
@@ -110,24 +110,26 @@ def test_parts_record_the_content_hash_and_ids_derive_from_it(tmp_path, raster):
     assert {r["tile_id"].rsplit("-", 1)[1] for r in rows(tmp_path / "ws", "a")} == {suffix}
 
 
-def test_parts_write_the_image_column_plainly_and_every_other_with_dictionary(tmp_path, raster):
-    """zstd everywhere; no dictionary or statistics for the PNG bytes only (their cost is
-    the client's, per tile); every other column keeps both."""
-    tile(tmp_path / "ws", [raster("a.tif", 3, "uint16")])
+@pytest.mark.parametrize(("level", "image_codec"), [(0, "ZSTD"), (1, "UNCOMPRESSED")])
+def test_parts_write_the_image_column_plainly_and_every_other_with_dictionary(
+    tmp_path, raster, level, image_codec
+):
+    """No dictionary or statistics for the PNG bytes only (their cost is the client's, per
+    tile), zstd for them at PNG level 0 only; every other column keeps zstd and both."""
+    tile(tmp_path / "ws", [raster("a.tif", 3, "uint16")], png_compression=level)
     md = pq.ParquetFile(Workspace(tmp_path / "ws").tile_part("a")).metadata
-    columns = {
-        md.row_group(0).column(i).path_in_schema: md.row_group(0).column(i)
-        for i in range(md.num_columns)
-    }
-    assert set(columns) == {"image", *PART_WRITE_OPTIONS["use_dictionary"]}
+    group = md.row_group(0)
+    columns = {group.column(i).path_in_schema: group.column(i) for i in range(md.num_columns)}
+    assert set(columns) == {"image", *part_write_options(level)["use_dictionary"]}
     for path, column in columns.items():
-        assert column.compression == "ZSTD", path
+        assert column.compression == (image_codec if path == "image" else "ZSTD"), path
         has_dictionary = "RLE_DICTIONARY" in column.encodings
         assert has_dictionary == (path != "image"), path
         assert column.is_stats_set == (path != "image"), path
 
 
-def test_every_consumer_reads_the_parts_image_column(tmp_path, raster):
+@pytest.mark.parametrize("level", [0, 1])
+def test_every_consumer_reads_the_parts_image_column(tmp_path, raster, level):
     """embed, export and report read the PNG bytes of a part through their own readers:
     the bytes come back as written, for every row."""
     from annotation_export.inputs import read_tile_rows
@@ -135,7 +137,7 @@ def test_every_consumer_reads_the_parts_image_column(tmp_path, raster):
     from embeddings.tiles import tile_images
     from report.gather import read_tile_images
 
-    tile(tmp_path / "ws", [raster("a.tif", 3, "uint16")])
+    tile(tmp_path / "ws", [raster("a.tif", 3, "uint16")], png_compression=level)
     ws = Workspace(tmp_path / "ws")
     written = {r["tile_id"]: r["image"] for r in rows(tmp_path / "ws", "a")}
     assert len(written) > 1
