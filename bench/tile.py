@@ -102,43 +102,51 @@ THREAD_GROUPS = (
 
 
 class ThreadCPU:
-    """CPU seconds of this process's threads by group (/proc, sampled every 50 ms, so a
-    thread's time counts up to its last sample; Linux only)."""
+    """CPU seconds of this process's threads by group while in the ``with`` block (/proc,
+    sampled every 50 ms: a thread that ends counts up to its last sample; Linux only)."""
 
     def __init__(self) -> None:
         import threading
 
         self._last: dict[int, tuple[str, float]] = {}
+        self._start: dict[int, float] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="bench-sampler", daemon=True)
 
     def __enter__(self) -> ThreadCPU:
+        self._sample()  # threads alive now (the main thread: imports) count from here
+        self._start = {tid: cpu for tid, (_, cpu) in self._last.items()}
         self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
+        self._sample()
 
     def _run(self) -> None:
+        while not self._stop.wait(0.05):
+            self._sample()
+
+    def _sample(self) -> None:
         import threading
 
         tick = os.sysconf("SC_CLK_TCK")
-        while not self._stop.wait(0.05):
-            names = {t.native_id: t.name for t in threading.enumerate()}
-            for tid in os.listdir("/proc/self/task"):
-                try:
-                    stat = Path(f"/proc/self/task/{tid}/stat").read_text().rsplit(")", 1)[1]
-                    name = Path(f"/proc/self/task/{tid}/comm").read_text().strip()
-                except OSError:
-                    continue
-                fields = stat.split()
-                name = names.get(int(tid), name)
-                self._last[int(tid)] = (name, (int(fields[11]) + int(fields[12])) / tick)
+        names = {t.native_id: t.name for t in threading.enumerate()}
+        for tid in os.listdir("/proc/self/task"):
+            try:
+                stat = Path(f"/proc/self/task/{tid}/stat").read_text().rsplit(")", 1)[1]
+                name = Path(f"/proc/self/task/{tid}/comm").read_text().strip()
+            except OSError:
+                continue
+            fields = stat.split()
+            name = names.get(int(tid), name)
+            self._last[int(tid)] = (name, (int(fields[11]) + int(fields[12])) / tick)
 
     def split(self) -> dict[str, float]:
         out: dict[str, float] = {}
-        for name, cpu in self._last.values():
+        for tid, (name, cpu) in self._last.items():
+            cpu -= self._start.get(tid, 0.0)
             group = next((g for prefix, g in THREAD_GROUPS if prefix in name), "other")
             if name != "bench-sampler":
                 out[group] = out.get(group, 0.0) + cpu
