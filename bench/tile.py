@@ -11,6 +11,9 @@ processes (so each peak memory is its own):
   read, timed alone), then only the tiles cut (``tile_chunk`` on every chunk,
   in ``--workers`` threads; nothing written): the per-tile work.
 
+The stage's CPU time is also split by thread (tiling threads, content hash, main
+thread: cluster start and the Parquet writer; Dask's event loop), sampled from /proc.
+
 Module imports (rasterio, Dask) are outside every timing. Prints tiles/s,
 source MB/s, the ratio of each to the baseline, and peak RSS of each; beside
 each ratio, the same ratio in process CPU time per tile (all threads), which
@@ -89,6 +92,67 @@ def _params(size: int, level: int):  # noqa: ANN202 - TileParams, imported late
     return TileParams(size=size, min_std=0.0, max_saturated=1.0, png_compression=level)
 
 
+# Threads of the stage's process, by name, as the CPU split groups them.
+THREAD_GROUPS = (
+    ("Dask-Default-Threads", "tiling threads (plan, cut)"),
+    ("content-hash", "content hash"),
+    ("MainThread", "main thread (cluster start, Parquet writer)"),
+    ("IO loop", "Dask event loop"),
+)
+
+
+class ThreadCPU:
+    """CPU seconds of this process's threads by group while in the ``with`` block (/proc,
+    sampled every 50 ms: a thread that ends counts up to its last sample; Linux only)."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self._last: dict[int, tuple[str, float]] = {}
+        self._start: dict[int, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="bench-sampler", daemon=True)
+
+    def __enter__(self) -> ThreadCPU:
+        self._sample()  # threads alive now (the main thread: imports) count from here
+        self._start = {tid: cpu for tid, (_, cpu) in self._last.items()}
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._sample()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.05):
+            self._sample()
+
+    def _sample(self) -> None:
+        import threading
+
+        tick = os.sysconf("SC_CLK_TCK")
+        names = {t.native_id: t.name for t in threading.enumerate()}
+        for tid in os.listdir("/proc/self/task"):
+            try:
+                stat = Path(f"/proc/self/task/{tid}/stat").read_text().rsplit(")", 1)[1]
+                name = Path(f"/proc/self/task/{tid}/comm").read_text().strip()
+            except OSError:
+                continue
+            fields = stat.split()
+            name = names.get(int(tid), name)
+            self._last[int(tid)] = (name, (int(fields[11]) + int(fields[12])) / tick)
+
+    def split(self) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for tid, (name, cpu) in self._last.items():
+            cpu -= self._start.get(tid, 0.0)
+            group = next((g for prefix, g in THREAD_GROUPS if prefix in name), "other")
+            if name != "bench-sampler":
+                out[group] = out.get(group, 0.0) + cpu
+        return out
+
+
 def blindpairs(path: str, size: int, workspace: str, workers: int, level: int) -> dict:
     import dataclasses
 
@@ -100,15 +164,17 @@ def blindpairs(path: str, size: int, workspace: str, workers: int, level: int) -
     from mining.stage import run
 
     params = dataclasses.replace(_params(size, level), scenes=(path,))
-    t0, c0 = time.perf_counter(), time.process_time()
-    summary = run(Workspace(workspace), params, Compute(workers=workers, quiet=True))
-    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+    with ThreadCPU() as threads:
+        t0, c0 = time.perf_counter(), time.process_time()
+        summary = run(Workspace(workspace), params, Compute(workers=workers, quiet=True))
+        seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     parts = list((Path(workspace) / "tiles").glob("part-*.parquet"))
     return {
         "tiles": summary.tiles_written + sum(summary.dropped.values()),
         "seconds": seconds,
         "cpu": cpu,
         "part_mb": sum(p.stat().st_size for p in parts) / 1e6,
+        "cpu_split": threads.split(),
     }
 
 
@@ -235,6 +301,10 @@ def main() -> None:
             f"{(ours['tiles'] / ours['seconds']) / (base['tiles'] / base['seconds']):.3f}"
             f"   (CPU time per tile: {_per_tile(base, 'cpu') / _per_tile(ours, 'cpu'):.3f})"
         )
+    for name, ours in runs[1:]:
+        if "cpu_split" in ours:
+            split = ", ".join(f"{g} {v:.2f}" for g, v in sorted(ours["cpu_split"].items()))
+            print(f"CPU seconds by thread ({name}; sampled): {split}")
     for _name, ours in runs[1:]:
         if "plan_seconds" in ours:
             print(

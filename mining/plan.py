@@ -16,7 +16,7 @@ from mining.grid import tile_windows
 from mining.params import TileParams
 from mining.radiometry import IDENTITY, Stretch, percentile_stretch, scale_stretch
 from mining.reading import PixelSource, read_rgb_valid
-from mining.scenes import SceneRef, content_hash, symlink_loop
+from mining.scenes import SceneRef, hashing, symlink_loop
 
 # Longest side of the decimated read used for statistics (GDAL uses overviews when present).
 STATS_SIDE = 1024
@@ -108,10 +108,10 @@ def _reason(exc: Exception) -> str:
 
 
 def _plan(ref: SceneRef, params: TileParams, known_content: str | None):  # noqa: ANN202
-    with open_scene(ref.uri) as (ds, georef_note):
-        content = content_hash(ref)
-        if known_content is not None and content == known_content:
-            return Unchanged(ref, content)
+    # the file is hashed in a thread while its pixels are read (first when it may be unchanged)
+    with open_scene(ref.uri) as (ds, georef_note), hashing(ref) as content_of:
+        if known_content is not None and content_of() == known_content:
+            return Unchanged(ref, known_content)
         notes = [georef_note] if georef_note else []
         choice, source, sample, valid = _pixels(ds, params, notes)
         stretch = _stretch(ds.dtypes[0], sample, valid, params)
@@ -119,7 +119,7 @@ def _plan(ref: SceneRef, params: TileParams, known_content: str | None):  # noqa
         win, windows, lost = _grid(ds, params, src_px, notes)
         return ScenePlan(
             ref=ref,
-            content=content,
+            content=content_of(),
             tiling=params.tiling_hash(),
             crs_wkt=ds.crs.to_wkt(),
             proj_code=_proj_code(ds.crs),

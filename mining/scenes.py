@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import concurrent.futures
+import contextlib
 import errno
 import glob
 import hashlib
 import os
 import re
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -145,13 +149,42 @@ def file_stamp(uri: str) -> FileStamp | None:
     return FileStamp(size=st.st_size, mtime_ns=st.st_mtime_ns)
 
 
-def content_hash(ref: SceneRef) -> str:
-    """SHA-256 of a local file's bytes (streamed); for a remote URI, of the URI itself."""
+HASH_BLOCK = 1 << 23  # bytes per read of the content hash
+
+
+def content_hash(ref: SceneRef, stop: threading.Event | None = None) -> str:
+    """SHA-256 of a local file's bytes (streamed); for a remote URI, of the URI itself.
+
+    When ``stop`` is set the hash ends early and :class:`HashStopped` is raised."""
     h = hashlib.sha256()
     if not ref.is_local:
         h.update(ref.uri.encode())
         return "uri:" + h.hexdigest()
-    with open(ref.uri, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 22), b""):
-            h.update(block)
+    buf = bytearray(HASH_BLOCK)
+    view = memoryview(buf)
+    with open(ref.uri, "rb", buffering=0) as fh:
+        while n := fh.readinto(buf):
+            if stop is not None and stop.is_set():
+                raise HashStopped(ref.uri)
+            h.update(view[:n])  # releases the GIL (as the read does)
     return h.hexdigest()
+
+
+class HashStopped(Exception):
+    """A background content hash was stopped before its end (its result is not needed)."""
+
+
+@contextlib.contextmanager
+def hashing(ref: SceneRef) -> Iterator[Callable[[], str]]:
+    """Start :func:`content_hash` of ``ref`` in a thread; yield a function that waits for
+    it and returns it (or raises what the hash raised).
+
+    The file is hashed while the caller reads the scene (hashlib and file reads release
+    the GIL); on exit an unfinished hash is stopped and its thread joined."""
+    stop = threading.Event()
+    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="content-hash") as pool:
+        future = pool.submit(content_hash, ref, stop)
+        try:
+            yield future.result
+        finally:
+            stop.set()

@@ -1,0 +1,150 @@
+"""The tile stage's work around the cutting: the content hash read beside the statistics
+read, and how a tiles part is written (same values for every reader)."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+
+import mining.plan
+import mining.scenes
+from blindpairs.workspace import Workspace
+from mining.params import TileParams
+from mining.plan import ScenePlan, plan_scene
+from mining.scenes import HashStopped, SceneRef, content_hash, hashing
+from mining.stage import part_write_options
+from tests.mining.helpers import meta, rows, tile
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize(
+    "size", [0, 1, mining.scenes.HASH_BLOCK - 1, 2 * mining.scenes.HASH_BLOCK + 7]
+)
+def test_content_hash_is_the_sha256_of_the_file_at_every_block_boundary(tmp_path, size):
+    path = tmp_path / "f.tif"
+    path.write_bytes(np.random.default_rng(size).integers(0, 256, size, dtype=np.uint8).tobytes())
+    ref = SceneRef(str(path), "f")
+    assert content_hash(ref) == _sha256(path)
+    with hashing(ref) as content_of:
+        assert content_of() == _sha256(path)
+
+
+def test_a_remote_scene_is_hashed_by_its_uri_without_reading():
+    ref = SceneRef("/vsicurl/https://example.com/a.tif", "a")
+    with hashing(ref) as content_of:
+        assert content_of() == "uri:" + hashlib.sha256(ref.uri.encode()).hexdigest()
+
+
+def test_a_stopped_hash_ends_early_and_says_so(tmp_path):
+    path = tmp_path / "f.tif"
+    path.write_bytes(b"x" * (3 * mining.scenes.HASH_BLOCK))
+    stop = threading.Event()
+    stop.set()
+    with pytest.raises(HashStopped):
+        content_hash(SceneRef(str(path), "f"), stop)
+
+
+def test_a_failing_hash_is_raised_where_its_result_is_asked(tmp_path):
+    ref = SceneRef(str(tmp_path / "missing.tif"), "m")
+    with hashing(ref) as content_of, pytest.raises(FileNotFoundError):
+        content_of()
+
+
+def test_the_plan_hashes_the_file_while_the_pixels_are_read(tmp_path, raster, monkeypatch):
+    """The statistics read starts before the hash ends, and the plan carries the file's
+    SHA-256 (the tile ids' input)."""
+    path = raster("a.tif", 3, "uint16")
+    started, release = threading.Event(), threading.Event()
+    plain_hash = mining.scenes.content_hash
+
+    def slow_hash(ref, stop=None):  # noqa: ANN001, ANN202
+        started.set()
+        assert release.wait(30), "the statistics read never started"
+        return plain_hash(ref, stop)
+
+    plain_pixels = mining.plan._pixels
+
+    def pixels(*args):  # noqa: ANN002, ANN202
+        release.set()  # the hash is still waiting here: both run at once
+        return plain_pixels(*args)
+
+    monkeypatch.setattr(mining.scenes, "content_hash", slow_hash)
+    monkeypatch.setattr(mining.plan, "_pixels", pixels)
+    plan = plan_scene(SceneRef(str(path), "a"), TileParams(size=64))
+    assert isinstance(plan, ScenePlan), plan
+    assert started.is_set()
+    assert plan.content == _sha256(path)
+
+
+def test_a_failing_read_stops_the_hash_and_is_the_reason(tmp_path, raster, monkeypatch):
+    stopped: list[bool] = []
+
+    def waiting_hash(ref, stop=None):  # noqa: ANN001, ANN202
+        stopped.append(stop.wait(30))
+        raise HashStopped(ref.uri)
+
+    def failing_pixels(*args):  # noqa: ANN002, ANN202
+        raise ValueError("every pixel is nodata or masked")
+
+    monkeypatch.setattr(mining.scenes, "content_hash", waiting_hash)
+    monkeypatch.setattr(mining.plan, "_pixels", failing_pixels)
+    failure = plan_scene(SceneRef(str(raster("a.tif")), "a"), TileParams(size=64))
+    assert failure.reason == "every pixel is nodata or masked"
+    assert stopped == [True]
+
+
+def test_parts_record_the_content_hash_and_ids_derive_from_it(tmp_path, raster):
+    path = raster("a.tif", 3, "uint16")
+    tile(tmp_path / "ws", [path])
+    m = meta(tmp_path / "ws", "a")
+    assert m["content"] == _sha256(path)
+    suffix = hashlib.sha1(f"{m['content']}|{m['tiling']}".encode()).hexdigest()[:8]
+    assert {r["tile_id"].rsplit("-", 1)[1] for r in rows(tmp_path / "ws", "a")} == {suffix}
+
+
+@pytest.mark.parametrize(("level", "image_codec"), [(0, "ZSTD"), (1, "UNCOMPRESSED")])
+def test_parts_write_the_image_column_plainly_and_every_other_with_dictionary(
+    tmp_path, raster, level, image_codec
+):
+    """No dictionary or statistics for the PNG bytes only (their cost is the client's, per
+    tile), zstd for them at PNG level 0 only; every other column keeps zstd and both."""
+    tile(tmp_path / "ws", [raster("a.tif", 3, "uint16")], png_compression=level)
+    md = pq.ParquetFile(Workspace(tmp_path / "ws").tile_part("a")).metadata
+    group = md.row_group(0)
+    columns = {group.column(i).path_in_schema: group.column(i) for i in range(md.num_columns)}
+    assert set(columns) == {"image", *part_write_options(level)["use_dictionary"]}
+    for path, column in columns.items():
+        assert column.compression == (image_codec if path == "image" else "ZSTD"), path
+        has_dictionary = "RLE_DICTIONARY" in column.encodings
+        assert has_dictionary == (path != "image"), path
+        assert column.is_stats_set == (path != "image"), path
+
+
+@pytest.mark.parametrize("level", [0, 1])
+def test_every_consumer_reads_the_parts_image_column(tmp_path, raster, level):
+    """embed, export and report read the PNG bytes of a part through their own readers:
+    the bytes come back as written, for every row."""
+    from annotation_export.inputs import read_tile_rows
+    from blindpairs import png
+    from embeddings.tiles import tile_images
+    from report.gather import read_tile_images
+
+    tile(tmp_path / "ws", [raster("a.tif", 3, "uint16")], png_compression=level)
+    ws = Workspace(tmp_path / "ws")
+    written = {r["tile_id"]: r["image"] for r in rows(tmp_path / "ws", "a")}
+    assert len(written) > 1
+    assert all(image.startswith(b"\x89PNG") for image in written.values())
+    assert tile_images(ws.tile_part("a"), set(written)) == written
+    assert read_tile_images((ws.tile_part("a"),), set(written)) == written
+    exported = read_tile_rows(ws, set(written), with_image=True)
+    assert {t: r["image"] for t, r in exported.items()} == {
+        t: png.compact(image) for t, image in written.items()
+    }
