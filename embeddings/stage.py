@@ -80,24 +80,12 @@ class EncoderSummary:
 
 # ---------------------------------------------------------------- planning
 def selected_encoders(params: EmbedParams) -> dict[str, str]:
-    """Role -> encoder id, from ``--encoders`` and the ``--clip`` / ``--dino`` overrides."""
-    clip_id, dino_id = registry.ENCODER_SETS[params.encoders]
-    chosen = {"clip": params.clip or clip_id, "dino": params.dino or dino_id}
-    families = {"clip": "clip", "dino": "dinov2"}
-    out = {}
-    for role, encoder_id in chosen.items():
-        if encoder_id.lower() == NONE:
-            continue
-        spec = registry.get_spec(encoder_id)
-        if spec.family != families[role]:
-            known = ", ".join(registry.list_encoders(families[role]))
-            raise ConfigError(
-                f"--{role} {encoder_id}: not a {families[role]} encoder; use one of {known}"
-            )
-        out[role] = encoder_id
-    if not out:
-        raise ConfigError("--clip none and --dino none: nothing to embed; choose an encoder")
-    return out
+    """Role -> encoder id: the shared encoder choice (:meth:`EncoderChoice.encoder_ids`,
+    which applies the ``none`` rule and the family check), each id known to the registry."""
+    chosen = params.encoder_ids()
+    for encoder_id in chosen.values():
+        registry.get_spec(encoder_id)
+    return chosen
 
 
 def encoder_config(role: str, encoder_id: str, params: EmbedParams) -> EncoderConfig:

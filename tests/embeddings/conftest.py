@@ -6,23 +6,12 @@ import io
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-import numpy as np
 import pytest
 from PIL import Image
 
 from blindpairs.workspace import Workspace
+from tests.embeddings.pngs import png
 from tests.tiles import Tile, write_tile_part
-
-
-def png(seed: int, size: int = 48) -> bytes:
-    """A seeded random RGB PNG with some structure (a bright square at a seeded place)."""
-    rng = np.random.default_rng(seed)
-    arr = rng.integers(0, 120, (size, size, 3), dtype=np.uint8)
-    y, x = rng.integers(0, size // 2, 2)
-    arr[y : y + size // 3, x : x + size // 3] = rng.integers(150, 255, 3, dtype=np.uint8)
-    buf = io.BytesIO()
-    Image.fromarray(arr).save(buf, format="PNG")
-    return buf.getvalue()
 
 
 def tile_id(scene: str, i: int) -> str:

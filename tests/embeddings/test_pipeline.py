@@ -30,7 +30,7 @@ from embeddings.worker import (
     prepared_batches,
     worker_threads,
 )
-from tests.embeddings.conftest import png
+from tests.embeddings.pngs import png
 
 DINO = "dinov2-tiny-random"
 PARAMS = EmbedParams(
