@@ -25,9 +25,15 @@ Pairs = tuple[np.ndarray, np.ndarray]
 MARGIN = 1e-5
 GPU_MAX_K = 2048
 BLOCK_ELEMS = 1 << 22
+ASSIGN_ELEMS = 1 << 24  # rows x dim assigned to lists at a time (64 MiB of float32)
 KMEANS_SEED = 1234
 KMEANS_ITER = 10
 KMEANS_POINTS = 64  # training tiles per list
+
+
+def f32(x: np.ndarray) -> np.ndarray:
+    """``x`` as float32 (a copy only when it is float16)."""
+    return np.asarray(x, dtype=np.float32)
 
 
 def _canonical(rows: np.ndarray, cols: np.ndarray, queries: np.ndarray) -> Pairs:
@@ -39,12 +45,12 @@ def _canonical(rows: np.ndarray, cols: np.ndarray, queries: np.ndarray) -> Pairs
 
 def flat_index(faiss: Any, x: np.ndarray, gpu: bool) -> Any:
     index = faiss.IndexFlatIP(x.shape[1])
-    index.add(x)
+    index.add(np.ascontiguousarray(x, dtype=np.float32))
     return faiss.index_cpu_to_all_gpus(index) if gpu else index
 
 
 def _range_batches(index: Any, x: np.ndarray, q: np.ndarray, radius: float) -> Pairs:
-    lims, _, found = index.range_search(x[q], radius)
+    lims, _, found = index.range_search(f32(x[q]), radius)
     return np.repeat(q, np.diff(lims).astype(np.int64)), found.astype(np.int64)
 
 
@@ -55,7 +61,7 @@ def _knn_batches(index: Any, x: np.ndarray, q: np.ndarray, radius: float) -> Pai
     cols: list[np.ndarray] = []
     pending, k = q, min(n, 64)
     while pending.size:
-        sims, found = index.search(x[pending], k)
+        sims, found = index.search(f32(x[pending]), k)
         full = sims[:, -1] >= radius if k < n else np.zeros(len(pending), dtype=bool)
         hit = (sims >= radius) & (found >= 0) & ~full[:, None]
         r, c = np.nonzero(hit)
@@ -66,7 +72,7 @@ def _knn_batches(index: Any, x: np.ndarray, q: np.ndarray, radius: float) -> Pai
             step = max(1, BLOCK_ELEMS // n)
             for s in range(0, len(pending), step):
                 part = pending[s : s + step]
-                r, c = np.nonzero(x[part] @ x.T >= radius)
+                r, c = np.nonzero(f32(x[part]) @ f32(x).T >= radius)
                 rows.append(part[r])
                 cols.append(c.astype(np.int64))
             break
@@ -121,19 +127,22 @@ def train_lists(faiss: Any, x: np.ndarray, plan: SearchPlan) -> np.ndarray:
         min_points_per_centroid=1,
         verbose=False,
     )
-    km.train(np.ascontiguousarray(x[sample]))
-    _, probes = km.index.search(x, plan.nprobe)
-    return probes.astype(np.int64)
+    km.train(np.ascontiguousarray(x[sample], dtype=np.float32))
+    probes = np.empty((n, plan.nprobe), dtype=np.int64)
+    step = max(1, ASSIGN_ELEMS // dim)
+    for s in range(0, n, step):
+        _, probes[s : s + step] = km.index.search(f32(x[s : s + step]), plan.nprobe)
+    return probes
 
 
 def _score_block(
     x: np.ndarray, q: np.ndarray, d: np.ndarray, radius: float, probes: np.ndarray
 ) -> Iterator[Pairs]:
-    xd = x[d]
+    xd = f32(x[d])
     step = max(1, BLOCK_ELEMS // max(1, len(d)))
     for start in range(0, len(q), step):
         qc = q[start : start + step]
-        r, c = np.nonzero(x[qc] @ xd.T >= radius)
+        r, c = np.nonzero(f32(x[qc]) @ xd.T >= radius)
         if not r.size:
             continue
         qi, dj = qc[r], d[c]
