@@ -204,13 +204,15 @@ def align(tiles: pa.Table, clip: tuple[str, list[str]], dino: tuple[str, list[st
 
 
 def load_inputs(
-    ws: Workspace, clip_id: str, dino_id: str, hold_max: int = HOLD_FLOAT32_MAX
+    ws: Workspace, clip_id: str, dino_id: str, hold_max: int | None = None
 ) -> MineInputs:
     """Tiles and both embedding sets, checked and aligned.
 
-    Up to ``hold_max`` tiles both sets are float32 arrays; above, CLIP is held as
-    float16 and DINOv2 not at all (both read back exactly where needed).
+    Up to ``hold_max`` tiles (default :data:`HOLD_FLOAT32_MAX`) both sets are float32
+    arrays; above, CLIP is held as float16 and DINOv2 not at all (both read back
+    exactly where needed).
     """
+    hold_max = HOLD_FLOAT32_MAX if hold_max is None else hold_max
     tiles = load_tiles(ws)
     clip_parts, dino_parts = _open(ws, clip_id), _open(ws, dino_id)
     al = align(tiles, (clip_id, clip_parts.ids), (dino_id, dino_parts.ids))

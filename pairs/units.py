@@ -129,14 +129,15 @@ def run_unit(
     """
     set_threads(threads)
     n = data.clip.shape[0]
-    clip_min = limits.clip_min - search_slack(data.clip)
+    radius = limits.clip_min - search_slack(data.clip)
+    final = data.dino is not None  # else the caller recomputes the similarities
     parts: list[Candidates] = []
     found: list[np.ndarray] = []
-    for a, b in unit.pairs(data, clip_min):
+    for a, b in unit.pairs(data, radius):
         clip = rowwise_dot(data.clip, a, b)
-        ok = clip >= np.float32(clip_min)
+        ok = clip >= np.float32(limits.clip_min if final else radius)
         a, b, clip = a[ok], b[ok], clip[ok]
-        if data.dino is None:
+        if not final:
             parts.append(Candidates(a, b, clip, np.full(len(a), np.nan, dtype=np.float32)))
             continue
         if data.sample is not None:
