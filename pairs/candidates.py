@@ -18,7 +18,7 @@ from pairs.search_plan import SearchPlan
 from pairs.units import ExactUnit, IvfUnit, SearchData, Thresholds, Unit, search_slack
 
 RECALL_SEED = 0
-EXACT_BLOCK_ELEMS = 1 << 26  # held rows x dim widened at a time by exact_neighbours
+EXACT_BLOCK_ELEMS = 1 << 25  # held rows x dim widened at a time by exact_neighbours
 
 __all__ = [
     "Candidates",
@@ -43,8 +43,8 @@ def exact_neighbours(x: np.ndarray | PartRows, rows: np.ndarray, tau: float) -> 
     radius = np.float32(tau - MARGIN - search_slack(held))
     step = max(1, EXACT_BLOCK_ELEMS // max(1, held.shape[1]))
     found_i, found_j = [], []
-    for s in range(0, len(rows), 256):
-        r = rows[s : s + 256]
+    for s in range(0, len(rows), 512):
+        r = rows[s : s + 512]
         xr = f32(held[r])
         for c in range(0, n, step):
             i, j = np.nonzero(xr @ f32(held[c : c + step]).T >= radius)

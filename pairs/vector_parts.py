@@ -29,11 +29,6 @@ NORM_TOLERANCE: dict[str, float] = {"halffloat": 2e-3, "float": 1e-4, "double": 
 RESCALE_ABOVE = 1e-6
 
 
-def _value_type(part: Path) -> str:
-    vec = pq.read_schema(part).field(schemas.EMBEDDING_VECTOR).type
-    return str(getattr(vec, "value_type", vec))
-
-
 def _check_same_encoder(part: Path, meta: dict[str, Any], m: dict[str, Any]) -> None:
     key = {k: m.get(k) for k in schemas.EMBEDDING_META_KEYS}
     if {k: meta.get(k) for k in schemas.EMBEDDING_META_KEYS} == key:
@@ -86,7 +81,7 @@ class VectorParts:
                     str(part), f"vector type {vec_type} does not match dim {meta.get('dim')}"
                 )
             dim = size if dim is None else dim
-            name = _value_type(part)
+            name = str(getattr(vec_type, "value_type", vec_type))
             tolerance = max(tolerance, NORM_TOLERANCE.get(name, max(NORM_TOLERANCE.values())))
             table = fh.read(columns=[schemas.EMBEDDING_ID])
             parts.append(part)

@@ -43,7 +43,7 @@ def _write_shuffled(ws: Workspace, n: int = 300, parts: int = 4) -> tuple[list[s
 
 def test_streamed_inputs_hold_no_dinov2_matrix_and_clip_as_float16(ws: Workspace) -> None:
     ids, world = _write_shuffled(ws)
-    held = load_inputs(ws, CLIP, DINO)
+    held = load_inputs(ws, CLIP, DINO, hold_max=10**9)
     streamed = load_inputs(ws, CLIP, DINO, hold_max=0)
     assert held.tile_ids == streamed.tile_ids == sorted(ids)
     assert isinstance(held.clip.vectors, np.ndarray) and held.clip.vectors.dtype == np.float32
@@ -80,7 +80,7 @@ def test_gather_reads_only_the_parts_holding_the_rows(ws: Workspace) -> None:
 
 def test_pair_dots_equal_rowwise_dot_in_several_passes(ws: Workspace, monkeypatch) -> None:
     _write_shuffled(ws)
-    held = load_inputs(ws, CLIP, DINO)
+    held = load_inputs(ws, CLIP, DINO, hold_max=10**9)
     streamed = load_inputs(ws, CLIP, DINO, hold_max=0)
     rng = np.random.default_rng(0)
     a, b = rng.integers(0, 300, 2000), rng.integers(0, 300, 2000)
@@ -113,7 +113,7 @@ def _search(x16: np.ndarray | PartRows, dino, n: int, plan: SearchPlan):
 @pytest.mark.parametrize("plan", [SearchPlan("exact"), SearchPlan("ivf", nlist=8, nprobe=3)])
 def test_streamed_search_finds_the_float32_candidates(ws: Workspace, plan: SearchPlan) -> None:
     _write_shuffled(ws)
-    held = load_inputs(ws, CLIP, DINO)
+    held = load_inputs(ws, CLIP, DINO, hold_max=10**9)
     streamed = load_inputs(ws, CLIP, DINO, hold_max=0)
     want = _search(held.clip.vectors, held.dino.vectors, 300, plan)
     got = _search(streamed.clip.vectors, streamed.dino.vectors, 300, plan)
