@@ -32,7 +32,7 @@ KMEANS_ITER = 10
 KMEANS_POINTS = 64  # training tiles per list
 FLAT_LISTS_MAX = 1024  # more lists than this are trained and probed in two levels
 TWO_LEVEL_POINTS = 16  # training tiles per list of a two-level k-means
-NEAR_GROUPS = 4  # coarse groups whose lists a tile may probe
+NEAR_GROUPS = 8  # coarse groups whose lists a tile may probe
 
 
 def f32(x: np.ndarray) -> np.ndarray:
