@@ -11,12 +11,14 @@ import numpy as np
 
 from pairs.faiss_import import gpu_count
 from pairs.pairset import Candidates, pair_keys, rowwise_dot
+from pairs.rows import PartRows, pair_dots, search_matrix
 from pairs.runner import LocalRunner, Runner
-from pairs.search import MARGIN, build_lists, exact_method, query_batches
+from pairs.search import MARGIN, build_lists, exact_method, f32, query_batches
 from pairs.search_plan import SearchPlan
-from pairs.units import ExactUnit, IvfUnit, SearchData, Thresholds, Unit
+from pairs.units import ExactUnit, IvfUnit, SearchData, Thresholds, Unit, search_slack
 
 RECALL_SEED = 0
+EXACT_BLOCK_ELEMS = 1 << 25  # held rows x dim widened at a time by exact_neighbours
 
 __all__ = [
     "Candidates",
@@ -30,19 +32,31 @@ __all__ = [
 ]
 
 
-def exact_neighbours(x: np.ndarray, rows: np.ndarray, tau: float) -> np.ndarray:
-    """Keys of every pair (row, j) with CLIP >= tau, by brute force (for recall)."""
-    n = x.shape[0]
-    keys = []
-    for s in range(0, len(rows), 256):
-        r = rows[s : s + 256]
-        i, j = np.nonzero(x[r] @ x.T >= tau - MARGIN)
-        i = r[i]
-        keep = i != j
-        a, b = np.minimum(i[keep], j[keep]), np.maximum(i[keep], j[keep])
-        ok = rowwise_dot(x, a, b) >= np.float32(tau)
-        keys.append(pair_keys(a[ok], b[ok], n))
-    return np.unique(np.concatenate(keys)) if keys else np.zeros(0, np.int64)
+def exact_neighbours(x: np.ndarray | PartRows, rows: np.ndarray, tau: float) -> np.ndarray:
+    """Keys of every pair (row, j) with CLIP >= tau, by brute force (for recall).
+
+    The held vectors are scanned in column blocks (float16 ones widened a block at a
+    time) and the pairs found are checked with :func:`pair_dots`.
+    """
+    held = search_matrix(x)
+    n = held.shape[0]
+    radius = np.float32(tau - MARGIN - search_slack(held))
+    step = max(1, EXACT_BLOCK_ELEMS // max(1, held.shape[1]))
+    found_i, found_j = [], []
+    for s in range(0, len(rows), 512):
+        r = rows[s : s + 512]
+        xr = f32(held[r])
+        for c in range(0, n, step):
+            i, j = np.nonzero(xr @ f32(held[c : c + step]).T >= radius)
+            found_i.append(r[i])
+            found_j.append(j + c)
+    if not found_i:
+        return np.zeros(0, np.int64)
+    i, j = np.concatenate(found_i), np.concatenate(found_j)
+    keep = i != j
+    a, b = np.minimum(i[keep], j[keep]), np.maximum(i[keep], j[keep])
+    ok = pair_dots(x, a, b) >= np.float32(tau)
+    return np.unique(pair_keys(a[ok], b[ok], n))
 
 
 @dataclass
@@ -82,11 +96,21 @@ def _list_groups(
 
 @dataclass(frozen=True)
 class SearchVectors:
-    """What is searched: CLIP and DINOv2 rows of the same tiles, and the tiles that query."""
+    """What is searched: CLIP and DINOv2 rows of the same tiles, and the tiles that query.
 
-    clip: np.ndarray
-    dino: np.ndarray
+    float32 arrays are searched and filtered by the units; with :class:`PartRows`
+    (CLIP held as float16, DINOv2 not held) the units return CLIP pairs and both
+    similarities are computed here from the exact rows (:func:`pairs.rows.pair_dots`).
+    """
+
+    clip: np.ndarray | PartRows
+    dino: np.ndarray | PartRows
     queries: np.ndarray  # bool per tile
+
+    @property
+    def held(self) -> bool:
+        """True when both sets are arrays (the units apply the DINOv2 filter)."""
+        return isinstance(self.clip, np.ndarray) and isinstance(self.dino, np.ndarray)
 
 
 @dataclass(frozen=True)
@@ -104,7 +128,8 @@ def _plan_units(
 ) -> tuple[SearchData, list[Unit]]:
     """The search data and its units: query batches (exact) or IVF lists (k-means here)."""
     token = uuid.uuid4().hex
-    clip_x, dino_x, queries = vectors.clip, vectors.dino, vectors.queries
+    clip_x, queries = search_matrix(vectors.clip), vectors.queries
+    dino_x = vectors.dino if vectors.held and isinstance(vectors.dino, np.ndarray) else None
     if plan.kind != "ivf":
         run = exact_method(plan.gpu, options.method)
         units: list[Unit] = [
@@ -118,6 +143,24 @@ def _plan_units(
     size = options.recall_sample
     sample = _recall_sample(queries, size) if size > 0 else None
     return SearchData(token, clip_x, dino_x, queries, sample, lists.probes), units
+
+
+def _check_exactly(
+    vectors: SearchVectors, c: Candidates, limits: Thresholds, sample: np.ndarray | None
+) -> tuple[Candidates, np.ndarray]:
+    """The CLIP pairs ``c`` with both similarities from the exact rows, filtered by
+    ``limits``; and the keys of the recall sample's pairs among them."""
+    n = vectors.clip.shape[0]
+    clip = pair_dots(vectors.clip, c.a, c.b)
+    ok = clip >= np.float32(limits.clip_min)
+    a, b, clip = c.a[ok], c.b[ok], clip[ok]
+    keys = np.zeros(0, np.int64)
+    if sample is not None:
+        s = (sample[a] | sample[b]) & (clip >= np.float32(limits.tau_clip))
+        keys = pair_keys(a[s], b[s], n)
+    dino = pair_dots(vectors.dino, a, b)
+    keep = dino < np.float32(limits.dino_max)
+    return Candidates(a[keep], b[keep], clip[keep], dino[keep]), keys
 
 
 def find_candidates(
@@ -136,8 +179,7 @@ def find_candidates(
     The search runs as units on ``runner`` (default: in this process); IVF lists
     are trained here, with the GPU only when this process's FAISS has one.
     """
-    clip_x = vectors.clip
-    if clip_x.shape[0] < 2 or not vectors.queries.any():
+    if vectors.clip.shape[0] < 2 or not vectors.queries.any():
         return SearchResult(Candidates.empty(), None, 0)
     runner = runner or LocalRunner()
     train_gpu = plan.gpu and gpu_count(faiss) > 0
@@ -152,10 +194,13 @@ def find_candidates(
         if bar is not None:
             bar.update(1)
     cands = Candidates.concat(parts)
+    if data.dino is None:
+        cands, keys = _check_exactly(vectors, cands, limits, data.sample)
+        found.append(keys)
     cands = cands.take(np.lexsort((cands.b, cands.a)))
     if data.sample is None:
         return SearchResult(cands, None, 0)
-    truth = exact_neighbours(clip_x, np.flatnonzero(data.sample), limits.tau_clip)
+    truth = exact_neighbours(vectors.clip, np.flatnonzero(data.sample), limits.tau_clip)
     got = np.unique(np.concatenate(found)) if found else np.zeros(0, np.int64)
     recall = float(np.isin(truth, got).mean()) if truth.size else None
     return SearchResult(cands, recall, int(truth.size))

@@ -20,7 +20,6 @@ from pairs.pairset import Candidates
 from pairs.params import MineParams
 from pairs.runner import RunnerFactory, local_runner
 from pairs.search_plan import SearchPlan, plan_search
-from pairs.vector_hash import row_hashes
 
 log = logging.getLogger(__name__)
 RECALL_WARN = 0.99
@@ -57,7 +56,7 @@ class TileHashes:
 
     @classmethod
     def of(cls, inputs: MineInputs) -> TileHashes:
-        return cls(row_hashes(inputs.clip.vectors), row_hashes(inputs.dino.vectors))
+        return cls(inputs.clip.hashes, inputs.dino.hashes)  # hashed as they were read
 
     def table(self, ids: list[str]) -> pa.Table:
         return pa.table(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -9,31 +10,38 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from blindpairs import schemas
 from blindpairs.errors import InputError, WorkspaceError
 from blindpairs.workspace import REPLACED, Workspace
+from pairs.rows import PartRows
+from pairs.vector_hash import row_hashes
+from pairs.vector_parts import VectorParts
 
 log = logging.getLogger(__name__)
 
 TILE_COLUMNS = ["tile_id", "scene_id", "geometry", "gsd_m", "width", "height"]
-# How far a stored unit vector's norm may drift from 1 by rounding alone, per stored type
-# (float16 keeps 11 significant bits: a relative error up to ~5e-4 per component).
-NORM_TOLERANCE: dict[str, float] = {"halffloat": 2e-3, "float": 1e-4, "double": 1e-4}
-# Norms off by more than float32 rounding are rescaled (silently within the tolerance).
-RESCALE_ABOVE = 1e-6
+# Up to this many tiles both vector sets are held in memory as float32. Above it the
+# CLIP vectors are held as float16 for the search and the DINOv2 vectors are not held
+# at all: both are read back exactly (float32) from the parts for the candidate pairs
+# only, so the results do not depend on this limit (see pairs.rows).
+HOLD_FLOAT32_MAX = 100_000
 
 
 @dataclass(frozen=True)
 class EmbeddingSet:
-    """One encoder's vectors, L2-normalised, with its file metadata."""
+    """One encoder's vectors, L2-normalised, with its file metadata and per-row hashes.
+
+    ``vectors`` is a float32 array, or a :class:`~pairs.rows.PartRows` (rows read
+    from the parts on demand) above :data:`HOLD_FLOAT32_MAX` tiles.
+    """
 
     encoder_id: str
     folder: Path
     tile_ids: list[str]
-    vectors: np.ndarray
+    vectors: np.ndarray | PartRows
     meta: dict[str, Any]
+    hashes: np.ndarray  # pairs.vector_hash.row_hashes of each float32 unit row
 
     @property
     def weights(self) -> str | None:
@@ -72,37 +80,8 @@ class MineInputs:
         )
 
 
-def _part_holding(folder: Path, tile_id: str) -> Path:
-    for part in sorted(folder.glob("part-*.parquet")):
-        ids = schemas.read_table(part, columns=[schemas.EMBEDDING_ID]).column(0).to_pylist()
-        if tile_id in ids:
-            return part
-    return folder
-
-
-def norm_tolerance(folder: Path) -> float:
-    """The norm tolerance of the coarsest vector type stored in ``folder``'s parts."""
-    worst = min(NORM_TOLERANCE.values())
-    for part in sorted(folder.glob("part-*.parquet")):
-        vec = pq.read_schema(part).field(schemas.EMBEDDING_VECTOR).type
-        name = str(getattr(vec, "value_type", vec))
-        worst = max(worst, NORM_TOLERANCE.get(name, max(NORM_TOLERANCE.values())))
-    return worst
-
-
-def _normalise(folder: Path, vectors: np.ndarray, norms: np.ndarray) -> None:
-    """Rescale vectors to unit norm in place; warn about those off by more than the
-    stored type's rounding explains."""
-    drift = np.abs(norms - 1.0)
-    off = drift > norm_tolerance(folder)
-    if off.any():
-        log.warning("%s: %d vectors not L2-normalised; normalising them", folder, int(off.sum()))
-    rescale = drift > RESCALE_ABOVE
-    vectors[rescale] /= norms[rescale, None]
-
-
-def load_embeddings(ws: Workspace, encoder_id: str) -> EmbeddingSet:
-    """Read one encoder's parts; check id, dimension and values; normalise the vectors."""
+def _open(ws: Workspace, encoder_id: str) -> VectorParts:
+    """One encoder's parts, checked (id, dimension, unique tile ids); no vectors read."""
     folder = ws.encoder_dir(encoder_id)
     if (folder / REPLACED).is_dir():
         raise WorkspaceError(
@@ -114,32 +93,63 @@ def load_embeddings(ws: Workspace, encoder_id: str) -> EmbeddingSet:
             f"{folder}: no embeddings of {encoder_id!r}; run 'blindpairs embed' with that "
             "encoder first (or choose --encoders / --clip / --dino)"
         )
-    ids, vectors, meta = schemas.read_embeddings(folder)
+    parts = VectorParts.open(folder)
+    meta = parts.meta
     if meta.get("encoder_id") not in (None, encoder_id):
         raise InputError(
             str(folder), f"holds embeddings of {meta.get('encoder_id')!r}, not {encoder_id!r}"
         )
-    if meta.get("dim") is not None and vectors.shape[1] != int(meta["dim"]):
-        raise InputError(
-            str(folder), f"vectors have dim {vectors.shape[1]}, metadata says {meta['dim']}"
-        )
-    finite = np.isfinite(vectors).all(axis=1)
-    if not finite.all():
-        bad = ids[int(np.flatnonzero(~finite)[0])]
-        part = _part_holding(folder, bad)
-        raise InputError(
-            str(part),
-            f"{int((~finite).sum())} vector(s) with NaN/inf, e.g. tile "
-            f"{bad!r}; re-run embed for them",
-        )
-    norms = np.linalg.norm(vectors, axis=1)
-    if (norms == 0).any():
-        bad = ids[int(np.flatnonzero(norms == 0)[0])]
-        raise InputError(str(_part_holding(folder, bad)), f"zero vector for tile {bad!r}")
-    _normalise(folder, vectors, norms)
-    if len(set(ids)) != len(ids):
+    if parts.ids and meta.get("dim") is not None and parts.dim != int(meta["dim"]):
+        raise InputError(str(folder), f"vectors have dim {parts.dim}, metadata says {meta['dim']}")
+    if len(set(parts.ids)) != len(parts.ids):
         raise InputError(str(folder), "a tile id appears in more than one row; re-run embed")
-    return EmbeddingSet(encoder_id, folder, ids, np.ascontiguousarray(vectors), meta)
+    return parts
+
+
+def _read(
+    parts: VectorParts, source: np.ndarray, dtype: type | None
+) -> tuple[np.ndarray | None, np.ndarray]:
+    """Read every vector once (checked, unit norm): the rows ``source`` (file rows, in
+    output order) as ``dtype`` (None: not kept) and their hashes.
+
+    The rows go straight into one preallocated array, a batch at a time.
+    """
+    n = len(source)
+    dest = np.full(len(parts.ids), -1, dtype=np.int64)
+    dest[source] = np.arange(n)
+    out = np.empty((n, parts.dim), dtype=dtype) if dtype is not None else None
+    hashes = np.empty(n, dtype=np.uint64)
+    off: list[int] = []
+    for first, x in parts.batches(off=off):
+        d = dest[first : first + len(x)]
+        keep = d >= 0
+        rows = x if keep.all() else x[keep]
+        hashes[d[keep]] = row_hashes(rows)
+        if out is not None:
+            out[d[keep]] = rows
+    if sum(off):
+        log.warning("%s: %d vectors not L2-normalised; normalising them", parts.folder, sum(off))
+    return out, hashes
+
+
+def _held(parts: VectorParts, source: np.ndarray, ids: list[str], encoder_id: str) -> EmbeddingSet:
+    vectors, hashes = _read(parts, source, np.float32)
+    return EmbeddingSet(encoder_id, parts.folder, ids, vectors, parts.meta, hashes)
+
+
+def _streamed(
+    parts: VectorParts, source: np.ndarray, ids: list[str], encoder_id: str, hold: type | None
+) -> EmbeddingSet:
+    held, hashes = _read(parts, source, hold)
+    rows = PartRows(dataclasses.replace(parts, ids=[]), source, held)
+    return EmbeddingSet(encoder_id, parts.folder, ids, rows, parts.meta, hashes)
+
+
+def load_embeddings(ws: Workspace, encoder_id: str) -> EmbeddingSet:
+    """Read one encoder's parts (float32, file order); check id, dimension and values;
+    normalise the vectors."""
+    parts = _open(ws, encoder_id)
+    return _held(parts, np.arange(len(parts.ids)), parts.ids, encoder_id)
 
 
 def load_tiles(ws: Workspace) -> pa.Table:
@@ -151,38 +161,65 @@ def load_tiles(ws: Workspace) -> pa.Table:
 
 
 def _subset(emb: EmbeddingSet, order: np.ndarray, ids: list[str]) -> EmbeddingSet:
-    return EmbeddingSet(emb.encoder_id, emb.folder, ids, emb.vectors[order], emb.meta)
+    vectors = emb.vectors[order] if isinstance(emb.vectors, np.ndarray) else emb.vectors.take(order)
+    return EmbeddingSet(emb.encoder_id, emb.folder, ids, vectors, emb.meta, emb.hashes[order])
 
 
-def align(tiles: pa.Table, clip: EmbeddingSet, dino: EmbeddingSet) -> MineInputs:
-    """Keep tiles with a footprint and both embeddings, sorted by tile id; report the rest."""
+@dataclass(frozen=True)
+class Alignment:
+    """Tiles kept (sorted by id), the file row of each in both encoders, the tiles left out."""
+
+    tiles: pa.Table
+    ids: list[str]
+    clip_rows: np.ndarray
+    dino_rows: np.ndarray
+    left_out: dict[str, str]
+
+
+def align(tiles: pa.Table, clip: tuple[str, list[str]], dino: tuple[str, list[str]]) -> Alignment:
+    """Keep tiles with a footprint and both embeddings (``(encoder id, tile ids in file
+    order)`` each), sorted by tile id; report the rest."""
     tile_ids = tiles.column("tile_id").to_pylist()
-    clip_pos = {t: i for i, t in enumerate(clip.tile_ids)}
-    dino_pos = {t: i for i, t in enumerate(dino.tile_ids)}
+    clip_pos = {t: i for i, t in enumerate(clip[1])}
+    dino_pos = {t: i for i, t in enumerate(dino[1])}
     left_out: dict[str, str] = {}
     keep_rows: dict[str, int] = {}
     for row, tid in enumerate(tile_ids):
         missing = [
-            e.encoder_id for e, pos in ((clip, clip_pos), (dino, dino_pos)) if tid not in pos
+            name for name, pos in ((clip[0], clip_pos), (dino[0], dino_pos)) if tid not in pos
         ]
         if missing:
             left_out[tid] = "no embedding from " + " and ".join(missing)
         else:
             keep_rows.setdefault(tid, row)
-    for emb in (clip, dino):
-        for tid in emb.tile_ids:
+    for name, emb_ids in (clip, dino):
+        for tid in emb_ids:
             if tid not in keep_rows and tid not in left_out:
-                left_out[tid] = f"embedded by {emb.encoder_id} but not in tiles/"
+                left_out[tid] = f"embedded by {name} but not in tiles/"
     ids = sorted(keep_rows)
     table = tiles.take(pa.array([keep_rows[t] for t in ids], type=pa.int64()))
-    c_order = np.array([clip_pos[t] for t in ids], dtype=np.int64)
-    d_order = np.array([dino_pos[t] for t in ids], dtype=np.int64)
-    return MineInputs(table, _subset(clip, c_order, ids), _subset(dino, d_order, ids), left_out)
+    c_rows = np.fromiter((clip_pos[t] for t in ids), dtype=np.int64, count=len(ids))
+    d_rows = np.fromiter((dino_pos[t] for t in ids), dtype=np.int64, count=len(ids))
+    return Alignment(table, ids, c_rows, d_rows, left_out)
 
 
-def load_inputs(ws: Workspace, clip_id: str, dino_id: str) -> MineInputs:
-    """Tiles and both embedding sets, checked and aligned."""
+def load_inputs(
+    ws: Workspace, clip_id: str, dino_id: str, hold_max: int | None = None
+) -> MineInputs:
+    """Tiles and both embedding sets, checked and aligned.
+
+    Up to ``hold_max`` tiles (default :data:`HOLD_FLOAT32_MAX`) both sets are float32
+    arrays; above, CLIP is held as float16 and DINOv2 not at all (both read back
+    exactly where needed).
+    """
+    hold_max = HOLD_FLOAT32_MAX if hold_max is None else hold_max
     tiles = load_tiles(ws)
-    clip = load_embeddings(ws, clip_id)
-    dino = load_embeddings(ws, dino_id)
-    return align(tiles, clip, dino)
+    clip_parts, dino_parts = _open(ws, clip_id), _open(ws, dino_id)
+    al = align(tiles, (clip_id, clip_parts.ids), (dino_id, dino_parts.ids))
+    if len(al.ids) <= hold_max:
+        clip = _held(clip_parts, al.clip_rows, al.ids, clip_id)
+        dino = _held(dino_parts, al.dino_rows, al.ids, dino_id)
+    else:
+        clip = _streamed(clip_parts, al.clip_rows, al.ids, clip_id, np.float16)
+        dino = _streamed(dino_parts, al.dino_rows, al.ids, dino_id, None)
+    return MineInputs(al.tiles, clip, dino, al.left_out)

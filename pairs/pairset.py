@@ -39,10 +39,13 @@ class Candidates:
 
 
 def rowwise_dot(x: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``x[a[i]] . x[b[i]]`` in float32, computed the same way wherever it is needed."""
+    """``x[a[i]] . x[b[i]]`` in float32, computed the same way wherever it is needed
+    (float16 rows are widened to float32 first)."""
     out = np.empty(len(a), dtype=np.float32)
     for s in range(0, len(a), CHUNK):
-        out[s : s + CHUNK] = np.einsum("ij,ij->i", x[a[s : s + CHUNK]], x[b[s : s + CHUNK]])
+        xa = np.asarray(x[a[s : s + CHUNK]], dtype=np.float32)
+        xb = np.asarray(x[b[s : s + CHUNK]], dtype=np.float32)
+        out[s : s + CHUNK] = np.einsum("ij,ij->i", xa, xb)
     return out
 
 

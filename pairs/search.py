@@ -11,6 +11,7 @@ See :mod:`pairs.search_plan` for the methods and their parameters.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -25,9 +26,18 @@ Pairs = tuple[np.ndarray, np.ndarray]
 MARGIN = 1e-5
 GPU_MAX_K = 2048
 BLOCK_ELEMS = 1 << 22
+ASSIGN_ELEMS = 1 << 24  # rows x dim assigned to lists at a time (64 MiB of float32)
 KMEANS_SEED = 1234
 KMEANS_ITER = 10
 KMEANS_POINTS = 64  # training tiles per list
+FLAT_LISTS_MAX = 1024  # more lists than this are trained and probed in two levels
+TWO_LEVEL_POINTS = 16  # training tiles per list of a two-level k-means
+NEAR_GROUPS = 8  # coarse groups whose lists a tile may probe
+
+
+def f32(x: np.ndarray) -> np.ndarray:
+    """``x`` as float32 (a copy only when it is float16)."""
+    return np.asarray(x, dtype=np.float32)
 
 
 def _canonical(rows: np.ndarray, cols: np.ndarray, queries: np.ndarray) -> Pairs:
@@ -39,12 +49,12 @@ def _canonical(rows: np.ndarray, cols: np.ndarray, queries: np.ndarray) -> Pairs
 
 def flat_index(faiss: Any, x: np.ndarray, gpu: bool) -> Any:
     index = faiss.IndexFlatIP(x.shape[1])
-    index.add(x)
+    index.add(np.ascontiguousarray(x, dtype=np.float32))
     return faiss.index_cpu_to_all_gpus(index) if gpu else index
 
 
 def _range_batches(index: Any, x: np.ndarray, q: np.ndarray, radius: float) -> Pairs:
-    lims, _, found = index.range_search(x[q], radius)
+    lims, _, found = index.range_search(f32(x[q]), radius)
     return np.repeat(q, np.diff(lims).astype(np.int64)), found.astype(np.int64)
 
 
@@ -55,7 +65,7 @@ def _knn_batches(index: Any, x: np.ndarray, q: np.ndarray, radius: float) -> Pai
     cols: list[np.ndarray] = []
     pending, k = q, min(n, 64)
     while pending.size:
-        sims, found = index.search(x[pending], k)
+        sims, found = index.search(f32(x[pending]), k)
         full = sims[:, -1] >= radius if k < n else np.zeros(len(pending), dtype=bool)
         hit = (sims >= radius) & (found >= 0) & ~full[:, None]
         r, c = np.nonzero(hit)
@@ -66,7 +76,7 @@ def _knn_batches(index: Any, x: np.ndarray, q: np.ndarray, radius: float) -> Pai
             step = max(1, BLOCK_ELEMS // n)
             for s in range(0, len(pending), step):
                 part = pending[s : s + step]
-                r, c = np.nonzero(x[part] @ x.T >= radius)
+                r, c = np.nonzero(f32(x[part]) @ f32(x).T >= radius)
                 rows.append(part[r])
                 cols.append(c.astype(np.int64))
             break
@@ -105,35 +115,127 @@ def _groups(labels: np.ndarray, members: np.ndarray, nlist: int) -> list[np.ndar
     return [members[order[bounds[i] : bounds[i + 1]]] for i in range(nlist)]
 
 
-def train_lists(faiss: Any, x: np.ndarray, plan: SearchPlan) -> np.ndarray:
-    """Spherical k-means over ``x``; return each tile's ``nprobe`` nearest lists (first = own)."""
-    n, dim = x.shape
-    rng = np.random.default_rng(KMEANS_SEED)
-    sample = np.sort(rng.choice(n, min(n, KMEANS_POINTS * plan.nlist), replace=False))
+def _kmeans(faiss: Any, x: np.ndarray, k: int, gpu: bool) -> Any:
+    """Spherical k-means of the float32 rows ``x`` (trained ``faiss.Kmeans``)."""
     km = faiss.Kmeans(
-        dim,
-        plan.nlist,
+        x.shape[1],
+        k,
         niter=KMEANS_ITER,
         seed=KMEANS_SEED,
         spherical=True,
-        gpu=plan.gpu,
+        gpu=gpu,
         max_points_per_centroid=KMEANS_POINTS,
         min_points_per_centroid=1,
         verbose=False,
     )
-    km.train(np.ascontiguousarray(x[sample]))
-    _, probes = km.index.search(x, plan.nprobe)
-    return probes.astype(np.int64)
+    km.train(x)
+    return km
+
+
+def _top(sims: np.ndarray, k: int) -> np.ndarray:
+    """Column indices of each row's ``k`` largest values, largest first."""
+    if k >= sims.shape[1]:
+        return np.argsort(-sims, axis=1, kind="stable")
+    part = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+    order = np.argsort(-np.take_along_axis(sims, part, axis=1), axis=1, kind="stable")
+    return np.take_along_axis(part, order, axis=1)
+
+
+def train_lists(faiss: Any, x: np.ndarray, plan: SearchPlan) -> np.ndarray:
+    """Spherical k-means over ``x``; return each tile's ``nprobe`` nearest lists (first = own).
+
+    Up to :data:`FLAT_LISTS_MAX` lists: one k-means, every tile scored against every
+    list. Above: two levels (:func:`_two_level_lists`).
+    """
+    if plan.nlist > FLAT_LISTS_MAX:
+        return _two_level_lists(faiss, x, plan)
+    n, dim = x.shape
+    rng = np.random.default_rng(KMEANS_SEED)
+    sample = np.sort(rng.choice(n, min(n, KMEANS_POINTS * plan.nlist), replace=False))
+    km = _kmeans(faiss, np.ascontiguousarray(x[sample], dtype=np.float32), plan.nlist, plan.gpu)
+    probes = np.empty((n, plan.nprobe), dtype=np.int64)
+    step = max(1, ASSIGN_ELEMS // dim)
+    for s in range(0, n, step):
+        _, probes[s : s + step] = km.index.search(f32(x[s : s + step]), plan.nprobe)
+    return probes
+
+
+def _two_level_lists(faiss: Any, x: np.ndarray, plan: SearchPlan) -> np.ndarray:
+    """Lists as sub-clusters of ~sqrt(nlist) coarse groups, and each tile's probes.
+
+    Training: k-means into the coarse groups on a sample of
+    :data:`TWO_LEVEL_POINTS` tiles a list, then each group's sample into its share of
+    the lists. Probing: the ``nprobe`` nearest lists among those of the tile's
+    :data:`NEAR_GROUPS` nearest coarse groups. Costs
+    ~N * (groups + NEAR_GROUPS * lists a group) * dim instead of N * nlist * dim; the
+    probes are approximate near group borders (the measured recall says how much).
+    """
+    n = x.shape[0]
+    rng = np.random.default_rng(KMEANS_SEED)
+    sample = np.sort(rng.choice(n, min(n, TWO_LEVEL_POINTS * plan.nlist), replace=False))
+    xs = np.ascontiguousarray(x[sample], dtype=np.float32)
+    ngroups = max(2, round(math.sqrt(plan.nlist)))
+    coarse = _kmeans(faiss, xs, ngroups, plan.gpu).centroids
+    group = np.argmax(xs @ coarse.T, axis=1)
+    share = np.maximum(1, np.cumsum(np.bincount(group, minlength=ngroups)) * plan.nlist // len(xs))
+    share = np.diff(np.concatenate([[0], share]))
+    fine, owner = [], []
+    for g in range(ngroups):
+        members = xs[group == g]
+        k = int(min(share[g], len(members)))
+        if k < 1:
+            continue
+        fine.append(
+            members if k == len(members) else _kmeans(faiss, members, k, plan.gpu).centroids
+        )
+        owner.append(np.full(k, g))
+    cents = np.ascontiguousarray(np.concatenate(fine), dtype=np.float32)
+    return _probe_two_level(x, coarse, cents, np.concatenate(owner), plan.nprobe)
+
+
+def _probe_two_level(
+    x: np.ndarray, coarse: np.ndarray, cents: np.ndarray, owner_of: np.ndarray, nprobe: int
+) -> np.ndarray:
+    """Each tile's ``nprobe`` nearest lists (``cents``, in coarse groups ``owner_of``)
+    among those of its nearest coarse groups, nearest first."""
+    n, dim = x.shape
+    nprobe = min(nprobe, len(cents))
+    groups = [np.flatnonzero(owner_of == g) for g in range(len(coarse))]
+    empty = np.array([not g.size for g in groups])
+    fewest = min(g.size for g in groups if g.size)
+    near = min(int((~empty).sum()), max(NEAR_GROUPS, -(-nprobe // fewest)))
+    top = np.empty((n, near), dtype=np.int64)
+    step = max(1, ASSIGN_ELEMS // dim)
+    for s in range(0, n, step):
+        top[s : s + step] = _top(np.where(empty, -np.inf, f32(x[s : s + step]) @ coarse.T), near)
+    best = np.full((n, nprobe), -np.inf, dtype=np.float32)
+    probes = np.zeros((n, nprobe), dtype=np.int64)
+    for rank in range(near):  # one matrix product per (rank, group), merged into the best
+        order = np.argsort(top[:, rank], kind="stable")
+        bounds = np.searchsorted(top[order, rank], np.arange(len(coarse) + 1))
+        for g, lists in enumerate(groups):
+            tiles = order[bounds[g] : bounds[g + 1]]
+            for c in range(0, len(tiles), step):
+                rows = tiles[c : c + step]
+                sims = f32(x[rows]) @ cents[lists].T
+                k = min(nprobe, len(lists))
+                pick = _top(sims, k)
+                both = np.concatenate([best[rows], np.take_along_axis(sims, pick, axis=1)], 1)
+                ids = np.concatenate([probes[rows], lists[pick]], axis=1)
+                keep = _top(both, nprobe)
+                best[rows] = np.take_along_axis(both, keep, axis=1)
+                probes[rows] = np.take_along_axis(ids, keep, axis=1)
+    return probes
 
 
 def _score_block(
     x: np.ndarray, q: np.ndarray, d: np.ndarray, radius: float, probes: np.ndarray
 ) -> Iterator[Pairs]:
-    xd = x[d]
+    xd = f32(x[d])
     step = max(1, BLOCK_ELEMS // max(1, len(d)))
     for start in range(0, len(q), step):
         qc = q[start : start + step]
-        r, c = np.nonzero(x[qc] @ xd.T >= radius)
+        r, c = np.nonzero(f32(x[qc]) @ xd.T >= radius)
         if not r.size:
             continue
         qi, dj = qc[r], d[c]
@@ -158,7 +260,7 @@ def build_lists(faiss: Any, x: np.ndarray, plan: SearchPlan) -> Lists:
     n = x.shape[0]
     probes = train_lists(faiss, x, plan)
     own = _groups(probes[:, 0], np.arange(n), plan.nlist)
-    probing = _groups(probes.ravel(), np.repeat(np.arange(n), plan.nprobe), plan.nlist)
+    probing = _groups(probes.ravel(), np.repeat(np.arange(n), probes.shape[1]), plan.nlist)
     return Lists(probes, own, probing)
 
 

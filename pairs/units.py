@@ -28,8 +28,8 @@ class SearchData:
     """The arrays every unit of one search reads."""
 
     token: str  # names this search's flat index in the per-process cache
-    clip: np.ndarray
-    dino: np.ndarray
+    clip: np.ndarray  # float32, or float16 (then the caller recomputes the similarities)
+    dino: np.ndarray | None  # None: the caller applies the DINOv2 filter
     queries: np.ndarray  # tiles to search (the others only as partners)
     sample: np.ndarray | None = None  # recall sample of an IVF search
     probes: np.ndarray | None = None  # each tile's probed IVF lists (first = own)
@@ -86,6 +86,15 @@ class IvfUnit:
 
 Unit = ExactUnit | IvfUnit
 
+# How far a dot product of float16-rounded unit vectors may fall below the float32 one:
+# at most 2 * 2**-11 (each component rounded to 11 significant bits), plus float32 rounding.
+FP16_SLACK = 1e-3
+
+
+def search_slack(x: np.ndarray) -> float:
+    """Extra margin of the search on ``x``: 0 for float32, :data:`FP16_SLACK` for float16."""
+    return 0.0 if x.dtype == np.float32 else FP16_SLACK
+
 
 def cached_index(data: SearchData, gpu: bool) -> Any:
     """The flat index over ``data.clip``: built once per process and search."""
@@ -112,15 +121,25 @@ def set_threads(threads: int | None) -> None:
 def run_unit(
     unit: Unit, *, data: SearchData, limits: Thresholds, threads: int | None = None
 ) -> UnitResult:
-    """Search one unit and keep the pairs passing ``limits`` (the task a worker runs)."""
+    """Search one unit and keep the pairs passing ``limits`` (the task a worker runs).
+
+    Without DINOv2 vectors (``data.dino`` None) the unit returns its CLIP pairs, down
+    to the float16 slack when the CLIP vectors are float16, with NaN DINOv2
+    similarities: the caller computes both exactly.
+    """
     set_threads(threads)
     n = data.clip.shape[0]
+    radius = limits.clip_min - search_slack(data.clip)
+    final = data.dino is not None  # else the caller recomputes the similarities
     parts: list[Candidates] = []
     found: list[np.ndarray] = []
-    for a, b in unit.pairs(data, limits.clip_min):
+    for a, b in unit.pairs(data, radius):
         clip = rowwise_dot(data.clip, a, b)
-        ok = clip >= np.float32(limits.clip_min)
+        ok = clip >= np.float32(limits.clip_min if final else radius)
         a, b, clip = a[ok], b[ok], clip[ok]
+        if not final:
+            parts.append(Candidates(a, b, clip, np.full(len(a), np.nan, dtype=np.float32)))
+            continue
         if data.sample is not None:
             s = (data.sample[a] | data.sample[b]) & (clip >= np.float32(limits.tau_clip))
             found.append(pair_keys(a[s], b[s], n))

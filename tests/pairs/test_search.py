@@ -100,3 +100,34 @@ def test_knn_past_the_gpu_k_limit_finishes_rows_by_matrix_product(monkeypatch) -
     x = clustered(600, 16, 5, 0.4, seed=4)  # ~120 tiles a cluster: rows with > 64 neighbours
     truth = brute(x, 0.9)
     assert pair_set(faiss, x, SearchPlan("exact"), 0.9, method="knn") == truth
+
+
+def test_two_level_lists_keep_ivf_recall_at_least_99_percent(monkeypatch) -> None:
+    from pairs import search
+
+    monkeypatch.setattr(search, "FLAT_LISTS_MAX", 8)
+    faiss = import_faiss()
+    x = clustered(6000, 64, 1000, 0.25, seed=2)
+    plan = SearchPlan("ivf", nlist=64, nprobe=8)
+    probes = search.train_lists(faiss, x, plan)
+    assert probes.shape == (len(x), 8)
+    assert all(len(set(row)) == 8 for row in probes.tolist())  # no list probed twice
+    # the first probe is the own list: the nearest of the probed ones
+    exact = pair_set(faiss, x, SearchPlan("exact"), 0.95)
+    approx = pair_set(faiss, x, plan, 0.95)
+    assert len(exact) > 1000 and approx <= exact
+    assert len(approx & exact) / len(exact) >= 0.99
+
+
+def test_float16_vectors_are_searched_with_the_float16_slack() -> None:
+    faiss = import_faiss()
+    x = clustered(2000, 64, 300, 0.25, seed=4)
+    plan = SearchPlan("exact")
+    want = pair_set(faiss, x, plan, 0.95)
+    got = pair_set(faiss, x.astype(np.float16), plan, 0.95)
+    # float16 similarities may cross the threshold only within the slack
+    from pairs.units import FP16_SLACK
+
+    sims = {p: float(x[p[0]] @ x[p[1]]) for p in want ^ got}
+    assert all(abs(s - 0.95) <= FP16_SLACK for s in sims.values())
+    assert len(want) > 100

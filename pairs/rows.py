@@ -1,0 +1,89 @@
+"""Vectors not held in memory as float32: read back exactly from the parts where needed.
+
+Above :data:`pairs.inputs.HOLD_FLOAT32_MAX` tiles the mine stage holds the CLIP
+vectors as float16 (for the search only) and no DINOv2 vectors at all
+(1M x 1024 float32 would be 4 GB). The similarities of candidate pairs are then
+computed from the float32 rows re-read from the parts (:func:`pair_dots`), so
+they are bit-identical to those of the held float32 arrays.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from pairs.pairset import rowwise_dot
+from pairs.vector_parts import VectorParts
+
+# Rows gathered at once by pair_dots (bounds its memory: 256 MiB of 1024-d float32).
+GATHER_BYTES = 256 << 20
+
+
+@dataclass(frozen=True)
+class PartRows:
+    """Row ``i`` is file row ``source[i]`` of ``parts``; ``held`` (or None) a float16 copy
+    of all rows, row-aligned, for the search."""
+
+    parts: VectorParts
+    source: np.ndarray
+    held: np.ndarray | None = None
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return len(self.source), self.parts.dim
+
+    def __len__(self) -> int:
+        return len(self.source)
+
+    def __getitem__(self, rows: np.ndarray) -> np.ndarray:
+        """The exact float32 unit rows ``rows`` (reads only the parts holding them)."""
+        return self.parts.gather(self.source[np.asarray(rows)])
+
+    def take(self, keep: np.ndarray) -> PartRows:
+        held = None if self.held is None else self.held[keep]
+        return PartRows(self.parts, self.source[keep], held)
+
+
+def _chunks(a: np.ndarray, b: np.ndarray, cap: int) -> Iterator[tuple[int, int, np.ndarray]]:
+    """``(start, stop, rows)``: runs of pairs whose distinct rows number at most ``cap``."""
+    start = 0
+    while start < len(a):
+        k = len(a) - start
+        while True:
+            rows = np.unique(np.concatenate([a[start : start + k], b[start : start + k]]))
+            if len(rows) <= cap or k == 1:
+                break
+            k = max(1, int(k * cap / len(rows) * 0.9))
+        yield start, start + k, rows
+        start += k
+
+
+def pair_dots(x: np.ndarray | PartRows, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``x[a[i]] . x[b[i]]`` in float32, exactly as :func:`rowwise_dot` on the float32 rows.
+
+    For :class:`PartRows` the distinct rows of a run of pairs are read in one pass
+    over the parts (at most :data:`GATHER_BYTES` of them at a time).
+    """
+    if isinstance(x, np.ndarray):
+        return rowwise_dot(x, a, b)
+    out = np.empty(len(a), dtype=np.float32)
+    order = np.argsort(a, kind="stable")
+    sa, sb = a[order], b[order]
+    cap = max(2, GATHER_BYTES // (4 * max(1, x.parts.dim)))
+    for start, stop, rows in _chunks(sa, sb, cap):
+        got = x[rows]
+        ia = np.searchsorted(rows, sa[start:stop])
+        ib = np.searchsorted(rows, sb[start:stop])
+        out[order[start:stop]] = rowwise_dot(got, ia, ib)
+    return out
+
+
+def search_matrix(x: np.ndarray | PartRows) -> np.ndarray:
+    """The array the CLIP search reads: the float32 array, or the held float16 copy."""
+    if isinstance(x, np.ndarray):
+        return x
+    if x.held is None:
+        raise ValueError("the CLIP rows must be held (float16) to be searched")
+    return x.held

@@ -1,0 +1,151 @@
+"""One encoder's embedding parts, read batch by batch (never a whole folder in one table).
+
+:class:`VectorParts` knows the parts, their tile ids and row counts (read from
+the id column and the metadata only). Its vectors are read a batch at a time,
+checked (finite, non-zero) and rescaled to unit norm, the same way on every
+read, so the first read (into one preallocated array) and any later gather of
+a few rows give bit-identical float32 rows.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow.parquet as pq
+
+from blindpairs import schemas
+from blindpairs.errors import InputError
+
+BATCH_ROWS = 8192
+# How far a stored unit vector's norm may drift from 1 by rounding alone, per stored type
+# (float16 keeps 11 significant bits: a relative error up to ~5e-4 per component).
+NORM_TOLERANCE: dict[str, float] = {"halffloat": 2e-3, "float": 1e-4, "double": 1e-4}
+# Norms off by more than float32 rounding are rescaled (silently within the tolerance).
+RESCALE_ABOVE = 1e-6
+
+
+def _check_same_encoder(part: Path, meta: dict[str, Any], m: dict[str, Any]) -> None:
+    key = {k: m.get(k) for k in schemas.EMBEDDING_META_KEYS}
+    if {k: meta.get(k) for k in schemas.EMBEDDING_META_KEYS} == key:
+        return
+    differ = ", ".join(
+        f"{k} {json.dumps(key[k], sort_keys=True)} vs {json.dumps(meta.get(k), sort_keys=True)}"
+        for k in schemas.EMBEDDING_META_KEYS
+        if key[k] != meta.get(k)
+    )
+    raise InputError(
+        str(part),
+        f"embeddings of {key['encoder_id']!r} ({key['weights']}, dim {key['dim']}) "
+        f"mixed with {meta.get('encoder_id')!r} ({meta.get('weights')}, dim "
+        f"{meta.get('dim')}) in one folder ({differ}); remove one of them "
+        "(or run embed --replace) and re-run embed",
+    )
+
+
+@dataclass(frozen=True)
+class VectorParts:
+    """The parts of one encoder folder: ids in file order, rows per part, dim, metadata."""
+
+    folder: Path
+    parts: tuple[Path, ...]
+    counts: tuple[int, ...]
+    ids: list[str]
+    dim: int
+    meta: dict[str, Any]
+    tolerance: float  # norm drift explained by the coarsest stored type
+
+    @classmethod
+    def open(cls, folder: Path) -> VectorParts:
+        """Read ids, metadata and vector types of every ``part-*.parquet`` (no vectors)."""
+        parts, counts, ids = [], [], []
+        meta: dict[str, Any] = {}
+        dim: int | None = None
+        tolerance = min(NORM_TOLERANCE.values())
+        for part in sorted(folder.glob("part-*.parquet")):
+            m = schemas.read_metadata(part)
+            if meta:
+                _check_same_encoder(part, meta, m)
+            meta = meta or m
+            fh = pq.ParquetFile(part)
+            if fh.metadata.num_rows == 0:
+                continue
+            vec_type = fh.schema_arrow.field(schemas.EMBEDDING_VECTOR).type
+            size = getattr(vec_type, "list_size", None)
+            if size is None or (meta.get("dim") is not None and size != meta["dim"]):
+                raise InputError(
+                    str(part), f"vector type {vec_type} does not match dim {meta.get('dim')}"
+                )
+            dim = size if dim is None else dim
+            name = str(getattr(vec_type, "value_type", vec_type))
+            tolerance = max(tolerance, NORM_TOLERANCE.get(name, max(NORM_TOLERANCE.values())))
+            table = fh.read(columns=[schemas.EMBEDDING_ID])
+            parts.append(part)
+            counts.append(table.num_rows)
+            ids.extend(table.column(0).to_pylist())
+        dim = int(dim if dim is not None else meta.get("dim") or 0)
+        return cls(folder, tuple(parts), tuple(counts), ids, dim, meta, tolerance)
+
+    @property
+    def starts(self) -> np.ndarray:
+        """The first row of each part in file order (and the total at the end)."""
+        return np.concatenate([[0], np.cumsum(self.counts, dtype=np.int64)])
+
+    def batches(
+        self, rows: np.ndarray | None = None, off: list[int] | None = None
+    ) -> Iterator[tuple[int, np.ndarray]]:
+        """``(first row, float32 unit vectors)`` of each batch, in file order; with ``rows``
+        (sorted file rows), only the parts holding one of them are read. ``off`` collects
+        the number of vectors per batch whose norm was off by more than rounding."""
+        starts = self.starts
+        for i, part in enumerate(self.parts):
+            if rows is not None:
+                lo, hi = np.searchsorted(rows, starts[i : i + 2])
+                if lo == hi:
+                    continue
+            first = int(starts[i])
+            with pq.ParquetFile(part) as fh:
+                for batch in fh.iter_batches(BATCH_ROWS, columns=[schemas.EMBEDDING_VECTOR]):
+                    flat = batch.column(0).flatten().to_numpy(zero_copy_only=False)
+                    x = np.array(flat, dtype=np.float32).reshape(batch.num_rows, self.dim)
+                    bad = self._unit(part, first, x)
+                    if off is not None:
+                        off.append(bad)
+                    yield first, x
+                    first += batch.num_rows
+
+    def _name(self, row: int) -> str:
+        return self.ids[row] if row < len(self.ids) else f"row {row}"
+
+    def _unit(self, part: Path, first: int, x: np.ndarray) -> int:
+        """Check ``x`` and rescale it to unit norm in place; return how many norms were off
+        by more than the stored type's rounding explains."""
+        finite = np.isfinite(x).all(axis=1)
+        if not finite.all():
+            bad = self._name(first + int(np.flatnonzero(~finite)[0]))
+            raise InputError(
+                str(part),
+                f"{int((~finite).sum())} vector(s) with NaN/inf, e.g. tile "
+                f"{bad!r}; re-run embed for them",
+            )
+        norms = np.linalg.norm(x, axis=1)
+        if (norms == 0).any():
+            bad = self._name(first + int(np.flatnonzero(norms == 0)[0]))
+            raise InputError(str(part), f"zero vector for tile {bad!r}")
+        drift = np.abs(norms - 1.0)
+        rescale = drift > RESCALE_ABOVE
+        x[rescale] /= norms[rescale, None]
+        return int((drift > self.tolerance).sum())
+
+    def gather(self, rows: np.ndarray) -> np.ndarray:
+        """The float32 unit vectors of file rows ``rows`` (any order, repeats allowed)."""
+        uniq, inverse = np.unique(rows, return_inverse=True)
+        out = np.empty((len(uniq), self.dim), dtype=np.float32)
+        for first, x in self.batches(uniq):
+            lo, hi = np.searchsorted(uniq, [first, first + len(x)])
+            out[lo:hi] = x[uniq[lo:hi] - first]
+        return out[inverse]

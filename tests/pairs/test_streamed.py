@@ -1,0 +1,137 @@
+"""Large workspaces: embeddings read batch by batch, CLIP held as float16, DINOv2 not held.
+
+The streamed path (forced here by a hold limit of 0 tiles) must give the same
+pairs and the same similarities, bit for bit, as the float32 path.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from pyarrow import parquet as pq
+
+from blindpairs.workspace import Workspace
+from pairs import inputs as inputs_mod
+from pairs import rows as rows_mod
+from pairs.candidates import SearchOptions, SearchVectors, Thresholds, find_candidates
+from pairs.faiss_import import import_faiss
+from pairs.inputs import load_inputs
+from pairs.mine import run_mine
+from pairs.pairset import rowwise_dot
+from pairs.params import MineParams
+from pairs.rows import PartRows, pair_dots
+from pairs.search_plan import SearchPlan
+from pairs.units import FP16_SLACK
+from pairs.vector_hash import row_hashes
+from tests.pairs.inputs import CLIP, DINO, far_tiles, unit, write_embeddings, write_tiles
+from tests.pairs.world import make_world
+
+TINY = MineParams(encoders="tiny")
+
+
+def _write_shuffled(ws: Workspace, n: int = 300, parts: int = 4) -> tuple[list[str], dict]:
+    """A world whose embeddings are split over ``parts`` parts in a shuffled order."""
+    world = make_world(n, n_blind=6, n_decoys=3)
+    write_tiles(ws, "s1", far_tiles("t", n))
+    order = np.random.default_rng(5).permutation(n)
+    for enc, x in ((CLIP, world.clip), (DINO, world.dino)):
+        for k, chunk in enumerate(np.array_split(order, parts)):
+            ids = [world.ids[i] for i in chunk]
+            write_embeddings(ws, enc, ids, x[chunk], part=f"part-{k}.parquet")
+    return world.ids, {"clip": world.clip, "dino": world.dino, "blind": world.blind}
+
+
+def test_streamed_inputs_hold_no_dinov2_matrix_and_clip_as_float16(ws: Workspace) -> None:
+    ids, world = _write_shuffled(ws)
+    held = load_inputs(ws, CLIP, DINO, hold_max=10**9)
+    streamed = load_inputs(ws, CLIP, DINO, hold_max=0)
+    assert held.tile_ids == streamed.tile_ids == sorted(ids)
+    assert isinstance(held.clip.vectors, np.ndarray) and held.clip.vectors.dtype == np.float32
+    dino, clip = streamed.dino.vectors, streamed.clip.vectors
+    assert isinstance(dino, PartRows) and dino.held is None  # no DINOv2 matrix in memory
+    assert isinstance(clip, PartRows) and clip.held is not None
+    assert clip.held.dtype == np.float16 and clip.held.shape == held.clip.vectors.shape
+    np.testing.assert_array_equal(clip.held, held.clip.vectors.astype(np.float16))
+    # rows read back from the parts are the held float32 rows, bit for bit
+    pick = np.array([7, 0, 299, 7, 150])
+    np.testing.assert_array_equal(dino[pick], held.dino.vectors[pick])
+    np.testing.assert_array_equal(clip[pick], held.clip.vectors[pick])
+    # the hashes (the candidate cache's key) do not depend on the path
+    np.testing.assert_array_equal(streamed.dino.hashes, held.dino.hashes)
+    np.testing.assert_array_equal(held.clip.hashes, row_hashes(held.clip.vectors))
+
+
+def test_vectors_land_in_tile_order_from_shuffled_parts(ws: Workspace) -> None:
+    ids, world = _write_shuffled(ws)
+    got = load_inputs(ws, CLIP, DINO)
+    pos = {t: i for i, t in enumerate(ids)}
+    order = np.array([pos[t] for t in got.tile_ids])
+    np.testing.assert_allclose(got.clip.vectors, world["clip"][order], atol=1e-6)
+    np.testing.assert_allclose(got.dino.vectors, world["dino"][order], atol=1e-6)
+
+
+def test_gather_reads_only_the_parts_holding_the_rows(ws: Workspace) -> None:
+    _write_shuffled(ws, n=300, parts=4)
+    parts = load_inputs(ws, CLIP, DINO, hold_max=0).dino.vectors.parts
+    starts = parts.starts
+    read = [first for first, _ in parts.batches(np.array([starts[2] + 1]))]
+    assert read == [int(starts[2])]
+
+
+def test_pair_dots_equal_rowwise_dot_in_several_passes(ws: Workspace, monkeypatch) -> None:
+    _write_shuffled(ws)
+    held = load_inputs(ws, CLIP, DINO, hold_max=10**9)
+    streamed = load_inputs(ws, CLIP, DINO, hold_max=0)
+    rng = np.random.default_rng(0)
+    a, b = rng.integers(0, 300, 2000), rng.integers(0, 300, 2000)
+    # 40 rows per pass: many passes over the parts
+    monkeypatch.setattr(rows_mod, "GATHER_BYTES", 40 * 4 * streamed.dino.vectors.parts.dim)
+    want = rowwise_dot(held.dino.vectors, a, b)
+    np.testing.assert_array_equal(pair_dots(streamed.dino.vectors, a, b), want)
+
+
+def test_float16_search_agrees_with_float32_within_the_slack() -> None:
+    rng = np.random.default_rng(1)
+    x = unit(rng.standard_normal((500, 768)))
+    a, b = rng.integers(0, 500, 5000), rng.integers(0, 500, 5000)
+    exact = rowwise_dot(x, a, b)
+    half = rowwise_dot(x.astype(np.float16), a, b)
+    assert half.dtype == np.float32
+    assert np.abs(half - exact).max() <= FP16_SLACK
+
+
+def _search(x16: np.ndarray | PartRows, dino, n: int, plan: SearchPlan):
+    return find_candidates(
+        import_faiss(),
+        SearchVectors(x16, dino, np.ones(n, bool)),
+        plan,
+        Thresholds(clip_min=0.95, dino_max=0.6, tau_clip=0.95),
+        SearchOptions(batch=256, recall_sample=100),
+    )
+
+
+@pytest.mark.parametrize("plan", [SearchPlan("exact"), SearchPlan("ivf", nlist=8, nprobe=3)])
+def test_streamed_search_finds_the_float32_candidates(ws: Workspace, plan: SearchPlan) -> None:
+    _write_shuffled(ws)
+    held = load_inputs(ws, CLIP, DINO, hold_max=10**9)
+    streamed = load_inputs(ws, CLIP, DINO, hold_max=0)
+    want = _search(held.clip.vectors, held.dino.vectors, 300, plan)
+    got = _search(streamed.clip.vectors, streamed.dino.vectors, 300, plan)
+    assert len(want.candidates) > 0
+    for field in ("a", "b", "clip", "dino"):
+        np.testing.assert_array_equal(
+            getattr(got.candidates, field), getattr(want.candidates, field)
+        )
+    assert got.recall == want.recall
+
+
+def test_mine_results_do_not_depend_on_the_hold_limit(tmp_path, monkeypatch) -> None:
+    tables = []
+    for limit in (10**9, 0):
+        ws = Workspace(tmp_path / f"ws{limit}")
+        _, world = _write_shuffled(ws)
+        monkeypatch.setattr(inputs_mod, "HOLD_FLOAT32_MAX", limit)
+        run_mine(ws, TINY, quiet=True)
+        tables.append(pq.read_table(ws.pairs).select(["pair_id", "clip_sim", "dino_sim"]))
+    assert tables[0].equals(tables[1])
+    assert set(tables[0].column("pair_id").to_pylist()) == world["blind"]
