@@ -23,7 +23,9 @@ baseline's where it ran, else those of ``--recall-sample`` tiles by brute
 force), planted pairs found, the time ratio numpy/mine, and how the time grows
 with N (log-log slope between sizes).
 
-Usage (repository root): .venv/bin/python -m bench.mine [--sizes 10000,100000] [--dims 768,1024]
+Usage (repository root): .venv/bin/python -m bench.mine [--sizes 10000,50000] [--dims 768,1024]
+(the NumPy baseline takes many minutes at 100k on a 2-core machine; the 1M figure:
+``--sizes 1000000 --dims 768 --recall-sample 1000``)
 """
 
 from __future__ import annotations
@@ -321,7 +323,7 @@ def _load() -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--sizes", default="10000,100000")
+    parser.add_argument("--sizes", default="10000,50000")
     parser.add_argument("--dims", default="768,1024")
     parser.add_argument("--baseline-max", type=int, default=100_000)
     parser.add_argument("--exact-max", type=int, default=20_000)

@@ -80,7 +80,9 @@ class EmbedParams(EncoderChoice):
         "float32", "stored vector type (float16 halves the files)", choices=tuple(STORAGE_TYPES)
     )
     part_size: int = option(
-        512, "tiles per output part (a killed run loses at most one part)", parse=positive_int
+        512,
+        "tiles per output part and per task (a killed run loses at most one task's tiles)",
+        parse=positive_int,
     )
     decode_threads: int = option(4, "PNG decoding threads per task", parse=positive_int)
     resource: str = option(
