@@ -87,6 +87,27 @@ def embedding_identity(meta: Mapping[str, Any]) -> dict[str, Any]:
     return json.loads(json.dumps(ident, sort_keys=True, default=str))
 
 
+def check_same_identity(part: Path, first: Mapping[str, Any], meta: Mapping[str, Any]) -> None:
+    """Refuse a part (``meta``) whose embedding identity differs from the folder's first
+    part (``first``): InputError names the part, both encoders and the keys that differ."""
+    from blindpairs.errors import InputError
+
+    key, ref = embedding_identity(meta), embedding_identity(first)
+    if key == ref:
+        return
+    differ = ", ".join(
+        f"{k} {json.dumps(key[k], sort_keys=True)} vs {json.dumps(ref[k], sort_keys=True)}"
+        for k in EMBEDDING_META_KEYS
+        if key[k] != ref[k]
+    )
+    raise InputError(
+        str(part),
+        f"embeddings of {key['encoder_id']!r} ({key['weights']}, dim {key['dim']}) "
+        f"mixed with {ref['encoder_id']!r} ({ref['weights']}, dim {ref['dim']}) in one "
+        f"folder ({differ}); remove one of them (or run embed --replace) and re-run embed",
+    )
+
+
 def embedding_identity_key(meta: Mapping[str, Any]) -> str:
     """:func:`embedding_identity` as one comparable string."""
     return json.dumps(embedding_identity(meta), sort_keys=True)
@@ -371,23 +392,10 @@ def read_embeddings(encoder_dir: Path) -> tuple[list[str], Any, dict[str, Any]]:
     meta: dict[str, Any] = {}
     for part in parts:
         m = read_metadata(part)
-        key = embedding_identity(m)
         if not meta:
             meta = m
-        elif embedding_identity(meta) != key:
-            differ = ", ".join(
-                f"{k} {json.dumps(key[k], sort_keys=True)} vs "
-                f"{json.dumps(meta.get(k), sort_keys=True)}"
-                for k in EMBEDDING_META_KEYS
-                if key[k] != meta.get(k)
-            )
-            raise InputError(
-                str(part),
-                f"embeddings of {key['encoder_id']!r} ({key['weights']}, dim {key['dim']}) "
-                f"mixed with {meta.get('encoder_id')!r} ({meta.get('weights')}, dim "
-                f"{meta.get('dim')}) in one folder ({differ}); remove one of them "
-                "(or run embed --replace) and re-run embed",
-            )
+        else:
+            check_same_identity(part, meta, m)
         table = read_table(part, columns=[EMBEDDING_ID, EMBEDDING_VECTOR])
         if table.num_rows == 0:
             continue

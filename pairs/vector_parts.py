@@ -9,7 +9,6 @@ a few rows give bit-identical float32 rows.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,24 +26,6 @@ BATCH_ROWS = 8192
 NORM_TOLERANCE: dict[str, float] = {"halffloat": 2e-3, "float": 1e-4, "double": 1e-4}
 # Norms off by more than float32 rounding are rescaled (silently within the tolerance).
 RESCALE_ABOVE = 1e-6
-
-
-def _check_same_encoder(part: Path, meta: dict[str, Any], m: dict[str, Any]) -> None:
-    key = {k: m.get(k) for k in schemas.EMBEDDING_META_KEYS}
-    if {k: meta.get(k) for k in schemas.EMBEDDING_META_KEYS} == key:
-        return
-    differ = ", ".join(
-        f"{k} {json.dumps(key[k], sort_keys=True)} vs {json.dumps(meta.get(k), sort_keys=True)}"
-        for k in schemas.EMBEDDING_META_KEYS
-        if key[k] != meta.get(k)
-    )
-    raise InputError(
-        str(part),
-        f"embeddings of {key['encoder_id']!r} ({key['weights']}, dim {key['dim']}) "
-        f"mixed with {meta.get('encoder_id')!r} ({meta.get('weights')}, dim "
-        f"{meta.get('dim')}) in one folder ({differ}); remove one of them "
-        "(or run embed --replace) and re-run embed",
-    )
 
 
 @dataclass(frozen=True)
@@ -69,7 +50,7 @@ class VectorParts:
         for part in sorted(folder.glob("part-*.parquet")):
             m = schemas.read_metadata(part)
             if meta:
-                _check_same_encoder(part, meta, m)
+                schemas.check_same_identity(part, meta, m)
             meta = meta or m
             fh = pq.ParquetFile(part)
             if fh.metadata.num_rows == 0:

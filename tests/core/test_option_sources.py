@@ -7,30 +7,19 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from blindpairs import cli, compute, lock
+from blindpairs import cli, compute
 from blindpairs.commands import record_params, stage_options
 from blindpairs.encoder_choice import FAMILIES, EncoderChoice, encoder_family
 from blindpairs.errors import BlindpairsError, ConfigError
 from blindpairs.workspace import Workspace
 from pairs.params import MineParams
-
-
-def _args(argv: list[str]):  # noqa: ANN202
-    args, unknown = cli.build_parser().parse_known_args(argv)
-    assert not unknown
-    return args
-
-
-@pytest.fixture(autouse=True)
-def _release_locks():
-    yield
-    lock.release_all()
+from tests.core.cli_args import parse_args
 
 
 def _mine(tmp_path, yaml_text: str, *flags: str) -> MineParams:
     cfg = tmp_path / "c.yaml"
     cfg.write_text(yaml_text)
-    args = _args(["mine", "-w", str(tmp_path / "ws"), "-c", str(cfg), *flags])
+    args = parse_args(["mine", "-w", str(tmp_path / "ws"), "-c", str(cfg), *flags])
     return stage_options(args, "mine", MineParams)[0]
 
 
@@ -73,7 +62,7 @@ def test_embed_takes_the_choice_whole_from_its_flags_too(tmp_path) -> None:
 
     cfg = tmp_path / "c.yaml"
     cfg.write_text("embed: {encoders: small, clip: none}\n")
-    args = _args(["embed", "-w", str(tmp_path / "ws"), "-c", str(cfg), "--encoders", "tiny"])
+    args = parse_args(["embed", "-w", str(tmp_path / "ws"), "-c", str(cfg), "--encoders", "tiny"])
     params, _ = stage_options(args, "embed", EmbedParams, compute=True)
     assert params.encoder_ids() == {"clip": "clip-tiny-random", "dino": "dinov2-tiny-random"}
 
@@ -86,7 +75,7 @@ def test_an_unknown_key_lists_every_key_of_the_section(tmp_path, stage: str) -> 
     params_cls = {"tile": TileParams, "embed": EmbedParams, "mine": MineParams}[stage]
     cfg = tmp_path / "c.yaml"
     cfg.write_text(f"{stage}: {{schedular: 'tcp://10.0.0.5:8786'}}\n")
-    args = _args([stage, "-w", str(tmp_path / "ws"), "-c", str(cfg)])
+    args = parse_args([stage, "-w", str(tmp_path / "ws"), "-c", str(cfg)])
     with pytest.raises(ConfigError, match="unknown option 'schedular'") as err:
         stage_options(args, stage, params_cls, compute=True)
     known = str(err.value).split("(known: ")[1].rstrip(")").split(", ")
@@ -122,7 +111,7 @@ def test_encoder_ids_checks_the_family_and_none(choice: dict, problem: str) -> N
 def test_no_fresh_is_a_deprecated_alias_of_no_force(tmp_path, capsys) -> None:
     cfg = tmp_path / "c.yaml"
     cfg.write_text("mine: {force: true}\n")
-    args = _args(["mine", "-w", str(tmp_path / "ws"), "-c", str(cfg), "--no-fresh"])
+    args = parse_args(["mine", "-w", str(tmp_path / "ws"), "-c", str(cfg), "--no-fresh"])
     params, _ = stage_options(args, "mine", MineParams)
     assert params.force is False
     assert "--no-fresh is deprecated; use --no-force" in capsys.readouterr().err
@@ -141,7 +130,7 @@ def test_a_one_off_flag_is_not_recorded_as_a_standing_setting(tmp_path, stage, a
 
     params_cls = {"tile": TileParams, "mine": MineParams}[stage]
     ws = tmp_path / "ws"
-    args = _args([*argv, "-w", str(ws)])
+    args = parse_args([*argv, "-w", str(ws)])
     params, where = stage_options(args, stage, params_cls, compute=True)
     assert getattr(params, key) is True  # this run is forced
     record_params(args, stage, params, where)
@@ -150,7 +139,7 @@ def test_a_one_off_flag_is_not_recorded_as_a_standing_setting(tmp_path, stage, a
     # what the config file says is recorded as it is
     cfg = tmp_path / "c.yaml"
     cfg.write_text(f"{stage}: {{{key}: true}}\n")
-    args = _args([*argv, "-w", str(ws), "-c", str(cfg)])
+    args = parse_args([*argv, "-w", str(ws), "-c", str(cfg)])
     params, where = stage_options(args, stage, params_cls, compute=True)
     record_params(args, stage, params, where)
     assert yaml.safe_load(Workspace(ws).config.read_text())[stage][key] is True

@@ -9,24 +9,13 @@ import inspect
 import pytest
 import yaml
 
-from blindpairs import cli, lock, stages
+from blindpairs import cli, stages
 from blindpairs.commands import record_params, stage_options
 from blindpairs.compute import Compute
 from blindpairs.errors import ConfigError
 from blindpairs.workspace import Workspace
 from pairs.params import MineParams
-
-
-def _args(argv: list[str]):  # noqa: ANN202
-    args, unknown = cli.build_parser().parse_known_args(argv)
-    assert not unknown
-    return args
-
-
-@pytest.fixture(autouse=True)
-def _release_locks():
-    yield
-    lock.release_all()
+from tests.core.cli_args import parse_args
 
 
 @pytest.mark.parametrize("stage", stages.STAGES, ids=lambda s: s.verb)
@@ -39,7 +28,7 @@ def test_compute_comes_from_the_stage_section_and_the_flag_wins(tmp_path) -> Non
     cfg = tmp_path / "c.yaml"
     cfg.write_text("mine: {scheduler: 'tcp://10.0.0.5:8786', workers: 2, cap: 3}\n")
     ws = tmp_path / "ws"
-    args = _args(["mine", "-w", str(ws), "-c", str(cfg), "--workers", "5", "-q"])
+    args = parse_args(["mine", "-w", str(ws), "-c", str(cfg), "--workers", "5", "-q"])
     params, compute = stage_options(args, "mine", MineParams, compute=True)
     assert compute == Compute(scheduler="tcp://10.0.0.5:8786", workers=5)
     assert compute.quiet and params.cap == 3
@@ -54,13 +43,13 @@ def test_compute_keys_are_refused_by_stages_that_do_not_run_on_dask(tmp_path) ->
 
     cfg = tmp_path / "c.yaml"
     cfg.write_text("report: {scheduler: 'tcp://10.0.0.5:8786'}\n")
-    args = _args(["report", "-w", str(tmp_path / "ws"), "-c", str(cfg)])
+    args = parse_args(["report", "-w", str(tmp_path / "ws"), "-c", str(cfg)])
     with pytest.raises(ConfigError, match=r"c.yaml \[report\]: unknown option 'scheduler'"):
         stage_options(args, "report", ReportParams)
 
 
 def test_bad_workers_value_names_the_option(tmp_path) -> None:
-    args = _args(["mine", "-w", str(tmp_path / "ws"), "--workers", "0"])
+    args = parse_args(["mine", "-w", str(tmp_path / "ws"), "--workers", "0"])
     with pytest.raises(ConfigError, match="'workers'"):
         stage_options(args, "mine", MineParams, compute=True)
 
@@ -70,14 +59,14 @@ def test_redo_is_force_everywhere_and_mine_s_old_fresh_still_works(tmp_path, cap
         help_text = cli.build_parser()._defaults["_stage_parsers"][verb].format_help()
         assert "--force" in help_text and "--fresh" not in help_text, verb
     ws = str(tmp_path / "ws")
-    params, _ = stage_options(_args(["mine", "-w", ws, "--fresh"]), "mine", MineParams)
+    params, _ = stage_options(parse_args(["mine", "-w", ws, "--fresh"]), "mine", MineParams)
     assert params.force
     assert capsys.readouterr().err.strip().splitlines() == [
         "blindpairs: warning: --fresh is deprecated; use --force"
     ]
     cfg = tmp_path / "c.yaml"
     cfg.write_text("mine: {fresh: true}\n")
-    params, _ = stage_options(_args(["mine", "-w", ws, "-c", str(cfg)]), "mine", MineParams)
+    params, _ = stage_options(parse_args(["mine", "-w", ws, "-c", str(cfg)]), "mine", MineParams)
     assert params.force
     err = capsys.readouterr().err
     assert "'fresh' is deprecated; use 'force'" in err and str(cfg) in err
@@ -87,12 +76,12 @@ def test_the_encoder_choice_is_taken_whole_from_embed_unless_mine_sets_it(tmp_pa
     cfg = tmp_path / "c.yaml"
     ws = str(tmp_path / "ws")
     cfg.write_text("embed: {encoders: small, dino: dinov2-tiny-random}\nmine: {cap: 2}\n")
-    params, _ = stage_options(_args(["mine", "-w", ws, "-c", str(cfg)]), "mine", MineParams)
+    params, _ = stage_options(parse_args(["mine", "-w", ws, "-c", str(cfg)]), "mine", MineParams)
     assert (params.encoders, params.dino, params.cap) == ("small", "dinov2-tiny-random", 2)
     assert params.clip_id == "clip:ViT-B-32/laion2b_s34b_b79k"
     # a mine section that sets any part of the choice sets all of it
     cfg.write_text("embed: {encoders: small, dino: dinov2-tiny-random}\nmine: {encoders: tiny}\n")
-    params, _ = stage_options(_args(["mine", "-w", ws, "-c", str(cfg)]), "mine", MineParams)
+    params, _ = stage_options(parse_args(["mine", "-w", ws, "-c", str(cfg)]), "mine", MineParams)
     assert (params.clip_id, params.dino_id) == ("clip-tiny-random", "dinov2-tiny-random")
     assert params.dino is None
 

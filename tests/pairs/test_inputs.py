@@ -145,3 +145,17 @@ def test_unnormalised_float16_vectors_still_warn(ws: Workspace, caplog) -> None:
     with caplog.at_level("WARNING", logger="pairs"):
         run_mine(ws, TINY, quiet=True)
     assert "20 vectors not L2-normalised" in caplog.text
+
+
+def test_the_contract_reader_refuses_two_encoders_in_one_folder(ws: Workspace) -> None:
+    """``schemas.read_embeddings`` (the reader other stages and tools use) applies the
+    same identity check as mine's streamed reader, naming the odd part."""
+    from blindpairs import schemas
+
+    world = make_world(20, 0, 0)
+    write_world(ws, world)
+    write_embeddings(
+        ws, CLIP, world.ids[:5], world.clip[:5], part="part-z.parquet", encoder_id="clip:other"
+    )
+    with pytest.raises(InputError, match=r"part-z\.parquet.*'clip:other'.*mixed with.*encoder_id"):
+        schemas.read_embeddings(ws.encoder_dir(CLIP))
