@@ -138,13 +138,7 @@ def load(
     dev = devices.resolve_device(device)
     compute = devices.resolve_compute_dtype(dtype, dev)
     return ClipEncoder(
-        EncoderMeta(
-            encoder_id=spec.encoder_id,
-            weights=weights_tag(spec, options),
-            dim=spec.dim,
-            preprocessing=pre,
-            random_weights=spec.random_weights,
-        ),
+        EncoderMeta.of(spec, weights_tag(spec, options), pre),
         model=model,
         transform=transform,
         device=dev,

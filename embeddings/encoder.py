@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     import torch
     from PIL import Image
 
+    from embeddings.spec import EncoderSpec
+
 # Smallest raw-vector norm that still counts as an embedding (below: "zero vector").
 MIN_NORM = 1e-6
 
@@ -50,6 +52,17 @@ class EncoderMeta:
     dim: int
     preprocessing: dict[str, Any]
     random_weights: bool
+
+    @classmethod
+    def of(cls, spec: EncoderSpec, weights: str, preprocessing: dict[str, Any]) -> EncoderMeta:
+        """The meta of a registered encoder (``spec``) loaded with ``weights``."""
+        return cls(
+            encoder_id=spec.encoder_id,
+            weights=weights,
+            dim=spec.dim,
+            preprocessing=preprocessing,
+            random_weights=spec.random_weights,
+        )
 
 
 class ImageEncoder:
