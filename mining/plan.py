@@ -13,7 +13,7 @@ from mining.fill import border_fill
 from mining.footprint import pixel_size_m
 from mining.georef import open_scene
 from mining.grid import tile_windows
-from mining.params import TileParams
+from mining.params import TilingParams
 from mining.radiometry import IDENTITY, Stretch, percentile_stretch, scale_stretch
 from mining.reading import PixelSource, read_rgb_valid
 from mining.scenes import SceneRef, hashing, symlink_loop
@@ -90,7 +90,7 @@ def _dtype_max(dtype: str) -> float:
     return float(np.iinfo(dtype).max) if np.issubdtype(np.dtype(dtype), np.integer) else 1.0
 
 
-def plan_scene(ref: SceneRef, params: TileParams, known_content: str | None = None):  # noqa: ANN201
+def plan_scene(ref: SceneRef, params: TilingParams, known_content: str | None = None):  # noqa: ANN201
     """Plan ``ref``: a :class:`ScenePlan`, :class:`Unchanged` or :class:`SceneFailure`."""
     try:
         return _plan(ref, params, known_content)
@@ -107,7 +107,7 @@ def _reason(exc: Exception) -> str:
     return str(exc) or type(exc).__name__
 
 
-def _plan(ref: SceneRef, params: TileParams, known_content: str | None):  # noqa: ANN202
+def _plan(ref: SceneRef, params: TilingParams, known_content: str | None):  # noqa: ANN202
     # the file is hashed in a thread while its pixels are read (first when it may be unchanged)
     with open_scene(ref.uri) as (ds, georef_note), hashing(ref) as content_of:
         if known_content is not None and content_of() == known_content:
@@ -139,7 +139,7 @@ def _plan(ref: SceneRef, params: TileParams, known_content: str | None):  # noqa
         )
 
 
-def _pixels(ds, params: TileParams, notes: list[str]):  # noqa: ANN001, ANN202
+def _pixels(ds, params: TilingParams, notes: list[str]):  # noqa: ANN001, ANN202
     """The band choice, how pixels are read and masked (fill detection included), and a
     decimated sample with its validity (the statistics' input); notes go to ``notes``."""
     scale_down = max(ds.width, ds.height) / STATS_SIDE
@@ -191,7 +191,7 @@ def _pixel_size(ds, notes: list[str]) -> tuple[float, float]:  # noqa: ANN001
     return src_px, src_px_y
 
 
-def _grid(ds, params: TileParams, src_px: float, notes: list[str]):  # noqa: ANN001, ANN202
+def _grid(ds, params: TilingParams, src_px: float, notes: list[str]):  # noqa: ANN001, ANN202
     """The window side in source pixels, the windows and the edge pixels left out."""
     scale = params.gsd / src_px if params.gsd else 1.0
     win = max(1, round(params.size * scale))
@@ -213,7 +213,7 @@ def _grid(ds, params: TileParams, src_px: float, notes: list[str]):  # noqa: ANN
     return win, windows, lost
 
 
-def _stretch(dtype: str, sample: np.ndarray, valid: np.ndarray, params: TileParams) -> Stretch:
+def _stretch(dtype: str, sample: np.ndarray, valid: np.ndarray, params: TilingParams) -> Stretch:
     if params.scale_factor is not None:
         return scale_stretch(params.scale_factor)
     if dtype == "uint8" and not params.stretch_uint8:

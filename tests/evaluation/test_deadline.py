@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Self
 
 import pytest
 
@@ -20,7 +21,28 @@ from tests.evaluation.helpers import SECRET, make_items, write_benchmark
 REPLY = json.dumps({"choices": [{"message": {"content": "yes"}}]}).encode()
 
 
-class TricklingServer:
+class _LoopbackServer:
+    """A threaded TCP server on a free loopback port, serving while the ``with`` block
+    lasts; subclasses set ``self.stop`` (set on exit, ends their handlers' waits)."""
+
+    stop: threading.Event
+
+    def __init__(self, handler: type[socketserver.BaseRequestHandler]) -> None:
+        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> Self:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class TricklingServer(_LoopbackServer):
     """Sends its reply one byte every ``pause_s`` seconds (from the status line on when
     ``headers`` is false, else after prompt headers), until the client hangs up."""
 
@@ -46,22 +68,11 @@ class TricklingServer:
                     except OSError:  # the client gave up: what the deadline is for
                         return
 
-        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        super().__init__(Handler)
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}/v1"
-
-    def __enter__(self) -> TricklingServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop.set()
-        self.server.shutdown()
-        self.server.server_close()
 
 
 def _read_request(sock: socket.socket) -> None:
@@ -127,7 +138,7 @@ def test_evaluate_finishes_against_a_trickling_server(
     assert rc != 0  # questions failed: not a clean run
 
 
-class SlowProxy:
+class SlowProxy(_LoopbackServer):
     """An HTTP proxy that answers ``CONNECT`` one byte every ``pause_s`` seconds (a
     status line, then header lines without end): the tunnel, part of connecting,
     never opens. ``sent`` counts the bytes it got out before the client hung up."""
@@ -153,18 +164,7 @@ class SlowProxy:
                     outer.sent += 1
                 outer.stop.wait(60)
 
-        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> SlowProxy:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop.set()
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(Handler)
 
 
 def test_the_deadline_covers_connecting_through_a_slow_proxy(monkeypatch) -> None:
