@@ -168,7 +168,7 @@ def _stage_params(exact_max: int, recall_sample: int) -> object:
         yield_dino=(TAU_DINO,),
         exact_max=exact_max,
         recall_sample=recall_sample,
-        fresh=True,
+        force=True,
     )
 
 
