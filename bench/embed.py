@@ -242,12 +242,14 @@ def main() -> None:
     here = Path(__file__).resolve().parent.parent
     stage.add_argument("--scenes", default=str(here.parent / "shared" / "data" / "*.tif"))
     stage.add_argument("--tile-size", type=int, default=512)
-    stage.add_argument("--stride", type=int, default=96, help="tile stride (more tiles)")
+    stage.add_argument(
+        "--stride", type=int, default=48, help="tile stride (48: 262 overlapping tiles, 8 batches)"
+    )
     stage.add_argument("--stage-batch", type=int, default=32, help="--batch-size of the stage")
     stage.add_argument(
         "--workers", type=int, default=os.cpu_count() or 1, help="Dask threads of the stage"
     )
-    stage.add_argument("--model-images", type=int, default=64, help="images per model run")
+    stage.add_argument("--model-images", type=int, default=96, help="images per model run")
     stage.add_argument(
         "--rounds", type=int, default=1, help="model, stage, model rounds per encoder (median)"
     )
