@@ -238,6 +238,20 @@ def _child(kind: str, *args: str) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def _side(scene: Path) -> int:
+    import rasterio
+
+    with rasterio.open(scene) as ds:
+        return ds.width
+
+
+def _overviews(scene: Path) -> str:
+    import rasterio
+
+    with rasterio.open(scene) as ds:
+        return "with overviews" if ds.overviews(1) else "no overviews"
+
+
 def _per_tile(run: dict, key: str) -> float:
     return run[key] / run["tiles"]
 
@@ -255,6 +269,12 @@ def main() -> None:
     ap.add_argument(
         "--overviews", action="store_true", help="give the scene internal overviews (as a COG)"
     )
+    ap.add_argument(
+        "--scene",
+        type=Path,
+        help="scene file to use: made there (and kept) when missing, else reused as it is "
+        "(--side and --overviews are then ignored)",
+    )
     ap.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -270,16 +290,16 @@ def main() -> None:
         return
     workers = args.workers or os.cpu_count() or 1
     with tempfile.TemporaryDirectory() as tmp:
-        scene = Path(tmp) / "big.tif"
+        scene = args.scene or Path(tmp) / "big.tif"
         t0 = time.perf_counter()
-        make_scene(scene, args.side, overviews=args.overviews)
-        mb = args.side * args.side * 3 * 2 / 1e6  # the three RGB bands read, uint16
+        made = not scene.exists()
+        if made:
+            make_scene(scene, args.side, overviews=args.overviews)
+        side = _side(scene)
+        mb = side * side * 3 * 2 / 1e6  # the three RGB bands read, uint16
         gb = scene.stat().st_size / 1e9
-        kind = "with overviews" if args.overviews else "no overviews"
-        print(
-            f"scene {args.side}^2 x4 uint16 ({kind}): {gb:.2f} GB "
-            f"in {time.perf_counter() - t0:.1f}s"
-        )
+        how = f"made in {time.perf_counter() - t0:.1f}s" if made else f"reused: {scene}"
+        print(f"scene {side}^2 x4 uint16 ({_overviews(scene)}): {gb:.2f} GB, {how}")
         base = _child("baseline", str(scene), str(args.size))
         runs = [("plain rasterio read", base)]
         for level in [int(v) for v in args.png_compression.split(",")]:
