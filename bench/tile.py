@@ -92,9 +92,10 @@ def _params(size: int, level: int):  # noqa: ANN202 - TileParams, imported late
     return TileParams(size=size, min_std=0.0, max_saturated=1.0, png_compression=level)
 
 
-# Threads of the stage's process, by name, as the CPU split groups them.
+# Threads of the stage's process, by name, as the CPU split groups them (prefixes of at
+# most 15 characters: a thread Python no longer lists is known by its kernel name only).
 THREAD_GROUPS = (
-    ("Dask-Default-Threads", "tiling threads (plan, cut)"),
+    ("Dask-Default-Th", "tiling threads (plan, cut)"),
     ("content-hash", "content hash"),
     ("MainThread", "main thread (cluster start, Parquet writer)"),
     ("IO loop", "Dask event loop"),

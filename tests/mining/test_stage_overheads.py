@@ -148,3 +148,18 @@ def test_every_consumer_reads_the_parts_image_column(tmp_path, raster, level):
     assert {t: r["image"] for t, r in exported.items()} == {
         t: png.compact(image) for t, image in written.items()
     }
+
+
+def test_the_local_cluster_runs_without_the_worker_profiler():
+    """Dask's statistical profiler samples every running task's stack on the event loop;
+    nothing reads it, so the local cluster's workers run without it."""
+    import dask
+
+    from blindpairs.compute import dask_client
+
+    def has_profiler(dask_worker) -> bool:  # noqa: ANN001
+        return "profile" in dask_worker.periodic_callbacks
+
+    with dask_client(None, workers=1) as client:
+        assert list(client.run(has_profiler).values()) == [False]
+    assert dask.config.get("distributed.worker.profile.enabled")  # the caller's config is kept
