@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import math
 from dataclasses import dataclass, replace
@@ -31,7 +32,7 @@ class ScenePlan:
     """Everything a tile task needs to cut one scene, computed once per scene."""
 
     ref: SceneRef
-    content: str
+    content: str | None  # None: not hashed yet (``plan_scene(defer_hash=True)``)
     tiling: str
     crs_wkt: str
     proj_code: str
@@ -52,6 +53,8 @@ class ScenePlan:
     @property
     def id_suffix(self) -> str:
         """Short hash of scene content and tiling: part of every tile id."""
+        if self.content is None:
+            raise ValueError(f"{self.ref.uri}: the scene's content hash is not known yet")
         return hashlib.sha1(f"{self.content}|{self.tiling}".encode()).hexdigest()[:8]
 
 
@@ -94,10 +97,21 @@ def _dtype_max(dtype: str) -> float:
     return float(np.iinfo(dtype).max) if np.issubdtype(np.dtype(dtype), np.integer) else 1.0
 
 
-def plan_scene(ref: SceneRef, params: TilingParams, known_content: str | None = None):  # noqa: ANN201
-    """Plan ``ref``: a :class:`ScenePlan`, :class:`Unchanged` or :class:`SceneFailure`."""
+def plan_scene(  # noqa: ANN201
+    ref: SceneRef,
+    params: TilingParams,
+    known_content: str | None = None,
+    *,
+    defer_hash: bool = False,
+):
+    """Plan ``ref``: a :class:`ScenePlan`, :class:`Unchanged` or :class:`SceneFailure`.
+
+    The file's content hash is computed beside the statistics read, after it when
+    ``known_content`` may show it unchanged; with ``defer_hash`` (and no
+    ``known_content``) it is not computed: the plan's ``content`` is None and the caller
+    hashes the file (the tile stage does, beside the cutting)."""
     try:
-        return _plan(ref, params, known_content)
+        return _plan(ref, params, known_content, defer_hash)
     except Exception as exc:  # noqa: BLE001 - every failure is recorded with its reason
         loop = symlink_loop(ref.uri) if ref.is_local else None
         return SceneFailure(ref, loop or _reason(exc))
@@ -111,9 +125,13 @@ def _reason(exc: Exception) -> str:
     return str(exc) or type(exc).__name__
 
 
-def _plan(ref: SceneRef, params: TilingParams, known_content: str | None):  # noqa: ANN202
+def _plan(ref: SceneRef, params: TilingParams, known_content: str | None, defer_hash: bool):  # noqa: ANN202
     # the file is hashed in a thread while its pixels are read (first when it may be unchanged)
-    with open_scene(ref.uri) as (ds, georef_note), hashing(ref) as content_of:
+    if defer_hash and known_content is None:
+        hashed = contextlib.nullcontext(lambda: None)
+    else:
+        hashed = hashing(ref)
+    with open_scene(ref.uri) as (ds, georef_note), hashed as content_of:
         if known_content is not None and content_of() == known_content:
             return Unchanged(ref, known_content)
         notes = [georef_note] if georef_note else []
