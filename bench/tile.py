@@ -93,11 +93,10 @@ def _params(size: int, level: int):  # noqa: ANN202 - TileParams, imported late
     return TileParams(size=size, min_std=0.0, max_saturated=1.0, png_compression=level)
 
 
-# Threads of the stage's process, by name, as the CPU split groups them (prefixes of at
-# most 15 characters: a thread Python no longer lists is known by its kernel name only).
+# Threads of the stage's process, by name, as the CPU split groups them.
 THREAD_GROUPS = (
-    ("Dask-Default-Th", "tiling threads (plan, cut)"),
-    ("content-hash", "content hash"),
+    ("Dask-Default-Threads", "tiling threads (plan, content hash, cut)"),
+    ("content-hash", "content hash (plan_scene's own)"),
     ("MainThread", "main thread (cluster start, Parquet writer)"),
     ("IO loop", "Dask event loop"),
 )
