@@ -16,15 +16,14 @@ from mining.georef import open_scene
 from mining.grid import tile_windows
 from mining.params import TilingParams
 from mining.radiometry import IDENTITY, Stretch, percentile_stretch, scale_stretch
-from mining.reading import PixelSource, read_rgb_valid
+from mining.reading import PixelSource, read_sample
 from mining.scenes import SceneRef, hashing, symlink_loop
 
 # Longest side of the decimated read used for statistics (GDAL uses overviews when present).
 STATS_SIDE = 1024
-# How that sample is decimated: nearest neighbour picks source pixels, so percentiles of
-# the sample estimate the pixels' own (a block mean narrows the histogram, and the stretch
-# would clip more than its percentiles say); it is also 6-15x cheaper than "average".
-STATS_RESAMPLING = "nearest"
+# That sample is decimated by nearest neighbour (``read_sample``): it picks source pixels,
+# so its percentiles estimate the pixels' own (a block mean narrows the histogram, and the
+# stretch would clip more than its percentiles say).
 
 
 @dataclass(frozen=True)
@@ -187,7 +186,7 @@ def _pixels(ds, params: TilingParams, notes: list[str]):  # noqa: ANN001, ANN202
     if params.nodata is not None:
         declared = "none" if ds.nodata is None else f"{ds.nodata:g}"
         notes.append(f"--nodata {params.nodata:g} used (the file declares {declared})")
-    sample, valid = read_rgb_valid(ds, replace(source, resampling=STATS_RESAMPLING), None, sh)
+    sample, valid = read_sample(ds, source, sh)
     if source.mask == "none" and params.detect_fill:
         fill = border_fill(sample, ds.dtypes[0])
         if fill is not None:

@@ -12,8 +12,10 @@ from blindpairs.cli import main
 from blindpairs.errors import ConfigError
 from mining import params as params_module
 from mining import plan, retile, stage
+from mining.reading import PixelSource, nearest_index, read_rgb_valid, read_sample
 
 from .helpers import meta, rows, tile
+from .rasters import textured, write_raster
 
 SIDE = 2048  # twice plan.STATS_SIDE: the sample is decimated 2x
 
@@ -43,11 +45,52 @@ def test_stretch_clips_what_its_percentiles_promise(tmp_path, raster) -> None:
         assert old_below > 0.05 and old_above > 0.05
 
 
+@pytest.mark.parametrize(
+    ("shape", "dtype", "mask"),
+    [
+        ((3, 300, 200), "uint16", "none"),
+        ((4, 257, 611), "int16", "nodata"),
+        ((3, 640, 96), "float32", "nodata"),
+        ((3, 333, 500), "uint8", "dataset"),
+        ((4, 200, 300), "uint8", "alpha"),
+    ],
+)
+def test_the_sample_is_the_nearest_pick_of_the_scene(tmp_path, shape, dtype, mask) -> None:
+    """Every sampled pixel and its validity are those of the source pixel under the
+    sample's centre, the same as GDAL's nearest decimated read, for every mask kind."""
+    data = textured(shape, dtype, 3)
+    kw: dict = {}
+    if mask == "nodata":
+        data[:, 10:60, 5:40] = -9999 if dtype != "float32" else np.nan
+        kw["nodata"] = -9999 if dtype != "float32" else float("nan")
+    if mask == "dataset":
+        kw["mask"] = textured(shape[1:], "uint8", 4) > 100
+    if mask == "alpha":
+        data[3] = np.where(textured(shape[1:], "uint8", 5) > 100, 255, 0)
+        kw["colorinterp"] = ("red", "green", "blue", "alpha")
+    path = write_raster(tmp_path / "s.tif", data, **kw)
+    src = PixelSource((1, 2, 3), mask, 4 if mask == "alpha" else None, kw.get("nodata"), "average")
+    out = (shape[1] // 3, shape[2] // 3)
+    with rasterio.open(path) as ds:
+        sample, valid = read_sample(ds, src, out)
+        full, full_valid = read_rgb_valid(ds, src, None, shape[1:])
+        gdal = ds.read([1, 2, 3], out_shape=(3, *out), resampling=Resampling.nearest)
+    rows, cols = nearest_index(shape[1], out[0]), nearest_index(shape[2], out[1])
+    np.testing.assert_array_equal(sample, full[:, rows][:, :, cols])
+    np.testing.assert_array_equal(valid, full_valid[rows][:, cols])
+    np.testing.assert_array_equal(sample, gdal)
+    assert 0 < valid.mean() < 1 or mask == "none"
+
+
+def _tiler_2_sample(ds, source: PixelSource, out_shape: tuple[int, int]):  # noqa: ANN001, ANN202
+    return read_rgb_valid(ds, source, None, out_shape)  # GDAL's read in the tiles' resampling
+
+
 def _as_tiler_2(monkeypatch: pytest.MonkeyPatch) -> None:
     """Run the tile stage as tiler 2 did: its version, statistics in the tiles' resampling."""
     for module in (params_module, stage, retile):
         monkeypatch.setattr(module, "TILER_VERSION", 2)
-    monkeypatch.setattr(plan, "STATS_RESAMPLING", "average")
+    monkeypatch.setattr(plan, "read_sample", _tiler_2_sample)
 
 
 def test_a_tiler_2_workspace_is_retiled_with_the_new_statistics(
