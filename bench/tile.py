@@ -141,7 +141,9 @@ class ThreadCPU:
             except OSError:
                 continue
             fields = stat.split()
-            name = names.get(int(tid), name)
+            # a thread ending leaves Python's list before /proc: keep the name it had
+            known = self._last.get(int(tid), (name, 0.0))[0]
+            name = names.get(int(tid), known)
             self._last[int(tid)] = (name, (int(fields[11]) + int(fields[12])) / tick)
 
     def split(self) -> dict[str, float]:
