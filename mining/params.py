@@ -12,7 +12,9 @@ from mining.bands import PRESETS
 
 # Bump when a code change alters tile pixels or footprints for the same params.
 # 2: footprints split at the antimeridian, complex data as amplitude in dB, GCP-only scenes.
-TILER_VERSION = 2
+# 3: the statistics sample (stretch percentiles, fill detection) decimated by nearest
+#    neighbour instead of the tiles' resampling.
+TILER_VERSION = 3
 # Options of one run (what to tile, redo, exit code), not of the tiling: fields of
 # TileParams only, so they stay out of the parts' metadata and the tasks sent to workers,
 # which get a TilingParams (``TileParams.tiling_only``). Compute options (scheduler,

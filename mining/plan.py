@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import math
 from dataclasses import dataclass, replace
@@ -15,11 +16,14 @@ from mining.georef import open_scene
 from mining.grid import tile_windows
 from mining.params import TilingParams
 from mining.radiometry import IDENTITY, Stretch, percentile_stretch, scale_stretch
-from mining.reading import PixelSource, read_rgb_valid
+from mining.reading import PixelSource, read_sample
 from mining.scenes import SceneRef, hashing, symlink_loop
 
 # Longest side of the decimated read used for statistics (GDAL uses overviews when present).
 STATS_SIDE = 1024
+# That sample is decimated by nearest neighbour (``read_sample``): it picks source pixels,
+# so its percentiles estimate the pixels' own (a block mean narrows the histogram, and the
+# stretch would clip more than its percentiles say).
 
 
 @dataclass(frozen=True)
@@ -27,7 +31,7 @@ class ScenePlan:
     """Everything a tile task needs to cut one scene, computed once per scene."""
 
     ref: SceneRef
-    content: str
+    content: str | None  # None: not hashed yet (``plan_scene(defer_hash=True)``)
     tiling: str
     crs_wkt: str
     proj_code: str
@@ -48,6 +52,8 @@ class ScenePlan:
     @property
     def id_suffix(self) -> str:
         """Short hash of scene content and tiling: part of every tile id."""
+        if self.content is None:
+            raise ValueError(f"{self.ref.uri}: the scene's content hash is not known yet")
         return hashlib.sha1(f"{self.content}|{self.tiling}".encode()).hexdigest()[:8]
 
 
@@ -90,10 +96,21 @@ def _dtype_max(dtype: str) -> float:
     return float(np.iinfo(dtype).max) if np.issubdtype(np.dtype(dtype), np.integer) else 1.0
 
 
-def plan_scene(ref: SceneRef, params: TilingParams, known_content: str | None = None):  # noqa: ANN201
-    """Plan ``ref``: a :class:`ScenePlan`, :class:`Unchanged` or :class:`SceneFailure`."""
+def plan_scene(  # noqa: ANN201
+    ref: SceneRef,
+    params: TilingParams,
+    known_content: str | None = None,
+    *,
+    defer_hash: bool = False,
+):
+    """Plan ``ref``: a :class:`ScenePlan`, :class:`Unchanged` or :class:`SceneFailure`.
+
+    The file's content hash is computed beside the statistics read, after it when
+    ``known_content`` may show it unchanged; with ``defer_hash`` (and no
+    ``known_content``) it is not computed: the plan's ``content`` is None and the caller
+    hashes the file (the tile stage does, beside the cutting)."""
     try:
-        return _plan(ref, params, known_content)
+        return _plan(ref, params, known_content, defer_hash)
     except Exception as exc:  # noqa: BLE001 - every failure is recorded with its reason
         loop = symlink_loop(ref.uri) if ref.is_local else None
         return SceneFailure(ref, loop or _reason(exc))
@@ -107,9 +124,13 @@ def _reason(exc: Exception) -> str:
     return str(exc) or type(exc).__name__
 
 
-def _plan(ref: SceneRef, params: TilingParams, known_content: str | None):  # noqa: ANN202
+def _plan(ref: SceneRef, params: TilingParams, known_content: str | None, defer_hash: bool):  # noqa: ANN202
     # the file is hashed in a thread while its pixels are read (first when it may be unchanged)
-    with open_scene(ref.uri) as (ds, georef_note), hashing(ref) as content_of:
+    if defer_hash and known_content is None:
+        hashed = contextlib.nullcontext(lambda: None)
+    else:
+        hashed = hashing(ref)
+    with open_scene(ref.uri) as (ds, georef_note), hashed as content_of:
         if known_content is not None and content_of() == known_content:
             return Unchanged(ref, known_content)
         notes = [georef_note] if georef_note else []
@@ -141,7 +162,8 @@ def _plan(ref: SceneRef, params: TilingParams, known_content: str | None):  # no
 
 def _pixels(ds, params: TilingParams, notes: list[str]):  # noqa: ANN001, ANN202
     """The band choice, how pixels are read and masked (fill detection included), and a
-    decimated sample with its validity (the statistics' input); notes go to ``notes``."""
+    decimated sample (nearest neighbour, whatever the tiles' resampling) with its validity:
+    the statistics' input; notes go to ``notes``."""
     scale_down = max(ds.width, ds.height) / STATS_SIDE
     sh = (
         max(1, round(ds.height / max(scale_down, 1))),
@@ -164,7 +186,7 @@ def _pixels(ds, params: TilingParams, notes: list[str]):  # noqa: ANN001, ANN202
     if params.nodata is not None:
         declared = "none" if ds.nodata is None else f"{ds.nodata:g}"
         notes.append(f"--nodata {params.nodata:g} used (the file declares {declared})")
-    sample, valid = read_rgb_valid(ds, source, None, sh)
+    sample, valid = read_sample(ds, source, sh)
     if source.mask == "none" and params.detect_fill:
         fill = border_fill(sample, ds.dtypes[0])
         if fill is not None:

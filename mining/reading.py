@@ -61,6 +61,38 @@ def read_rgb_valid(
     return data, valid
 
 
+def read_sample(ds, src: PixelSource, out_shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """The whole scene sampled by nearest neighbour at ``out_shape`` (h, w): (3, h, w) data
+    and (h, w) validity, as :func:`read_rgb_valid` gives them (``src.resampling`` aside).
+
+    A file with overviews is read by GDAL's decimated read (from the overview it picks).
+    Otherwise the sampled source rows are read one at a time, full width, and their
+    sampled columns kept: GDAL's decimated read of several bands reads each block once
+    per band when its block cache is smaller than the scene (1.6x and 2.6x the CPU time
+    on the bench's 8000 and 20000 px scenes, for the same pixels)."""
+    from rasterio.windows import Window
+
+    nearest = PixelSource(src.rgb, src.mask, src.alpha, src.nodata, "nearest")
+    if out_shape == (ds.height, ds.width) or ds.overviews(src.rgb[0]):
+        return read_rgb_valid(ds, nearest, None, out_shape)
+    cols = nearest_index(ds.width, out_shape[1])
+    data = valid = None
+    for i, row in enumerate(nearest_index(ds.height, out_shape[0])):
+        d, v = read_rgb_valid(ds, nearest, Window(0, int(row), ds.width, 1), (1, ds.width))
+        if data is None or valid is None:
+            data = np.empty((d.shape[0], *out_shape), dtype=d.dtype)
+            valid = np.empty(out_shape, dtype=bool)
+        data[:, i] = d[:, 0, cols]
+        valid[i] = v[0, cols]
+    return data, valid
+
+
+def nearest_index(n_source: int, n_out: int) -> np.ndarray:
+    """The source index of each of ``n_out`` samples of ``n_source``: the one under the
+    sample's centre, ``floor((i + 0.5) * n_source / n_out)``, as GDAL's nearest picks it."""
+    return np.minimum(((np.arange(n_out) + 0.5) * n_source / n_out).astype(np.int64), n_source - 1)
+
+
 def read_amplitude_db(ds, bands: list[int], window, out_shape: tuple[int, int]) -> np.ndarray:
     """Complex bands (SAR SLC) as amplitude in dB, ``20 log10 |z|``, float32; NaN (invalid)
     where the amplitude is 0.

@@ -22,6 +22,7 @@ from blindpairs.schemas import GEO_KEY, META_KEY, TILES_SCHEMA, read_metadata, w
 from blindpairs.workspace import Workspace
 from mining.footprint import geo_metadata
 from mining.params import TILER_VERSION, TileParams
+from mining.pending_hash import identified, submit_hash
 from mining.plan import SceneFailure, ScenePlan, Unchanged, plan_scene
 from mining.retile import refusal, tiling_change
 from mining.scenes import SceneRef, assign_scene_ids, expand_inputs, file_stamp
@@ -143,13 +144,13 @@ def run(workspace: Workspace | str | Path, params: TileParams, compute: Compute)
         return summary
     tiling = params.tiling_only()  # the run's own options stay out of parts and tasks
     with compute.client() as client:
-        plans, failures = _plan_all(client, todo, tiling, existing, summary)
+        plans, hashes, failures = _plan_all(client, todo, tiling, existing, summary)
         blocked = [
             (f["scene_id"], f["scene_uri"], f["reason"]) for f in failures if f["scene_id"] in stale
         ]
         if blocked and not params.drop_failed:
             raise ConfigError(refusal(blocked, set(stale.values())))
-        _cut(ws, client, plans, tiling, summary, failures, compute.quiet)
+        _cut(ws, client, plans, hashes, tiling, summary, failures, compute.quiet)
     _drop_stale_parts(ws, stale.keys() - {p.ref.scene_id for p in plans}, summary)
     _write_failures(ws, failures, {ref.uri for ref, _ in todo})
     return summary
@@ -211,12 +212,20 @@ def _plan_all(
     params: TileParams,
     existing: dict[str, dict],
     summary: TileSummary,
-) -> tuple[list[ScenePlan], list[dict]]:
-    """Plan each scene on the cluster: the plans to cut, and the scenes that failed."""
-    futures = [client.submit(plan_scene, ref, params, known, pure=False) for ref, known in todo]
+) -> tuple[list[ScenePlan], dict[str, Any], list[dict]]:
+    """Plan each scene on the cluster: the plans to cut, the futures of the content hashes
+    they lack by scene id (each file is hashed in a task of its own, beside the cutting,
+    unless its recorded hash may show it unchanged), and the scenes that failed."""
+    futures = [
+        client.submit(plan_scene, ref, params, known, defer_hash=True, pure=False)
+        for ref, known in todo
+    ]
+    hashes = {ref.scene_id: submit_hash(client, ref) for ref, known in todo if known is None}
     plans: list[ScenePlan] = []
     failures: list[dict] = []
     for (ref, _), outcome in zip(todo, client.gather(futures), strict=True):
+        if not isinstance(outcome, ScenePlan) and ref.scene_id in hashes:
+            hashes.pop(ref.scene_id).cancel()
         if isinstance(outcome, SceneFailure):
             summary.failed.append((ref.uri, outcome.reason))
             failures.append(
@@ -234,7 +243,7 @@ def _plan_all(
             plans.append(outcome)
             (summary.changed if ref.scene_id in existing else summary.new).append(ref.scene_id)
             summary.notes.extend(f"{ref.scene_id}: {n}" for n in outcome.notes)
-    return plans, failures
+    return plans, hashes, failures
 
 
 def _drop_stale_parts(ws: Workspace, scene_ids: set[str], summary: TileSummary) -> None:
@@ -247,7 +256,9 @@ def _drop_stale_parts(ws: Workspace, scene_ids: set[str], summary: TileSummary) 
         )
 
 
-def _cut(ws, client, plans, params, summary, failures, quiet) -> None:  # noqa: ANN001
+def _cut(ws, client, plans, hashes, params, summary, failures, quiet) -> None:  # noqa: ANN001
+    """Cut every plan's tiles and write each scene's part (``hashes``: futures of the
+    content hashes the plans lack, by scene id)."""
     thresholds = {
         "min_valid": params.min_valid,
         "min_std": params.min_std,
@@ -261,12 +272,28 @@ def _cut(ws, client, plans, params, summary, failures, quiet) -> None:  # noqa: 
     bar = progress(sum(len(p.windows) for p in plans), "tiling", unit="tile", quiet=quiet)
     with bar:
         for plan, scene_tasks in zip(plans, per_scene, strict=True):
-            _write_part(ws, plan, params, results, len(scene_tasks), bar, summary, failures)
+            sid = plan.ref.scene_id
+            try:
+                plan, chunks = identified(plan, results, len(scene_tasks), hashes.get(sid))
+            except Exception as exc:  # noqa: BLE001 - the file failed between plan and hash
+                _hash_failed(plan, f"content hash: {exc}", summary, failures)
+                bar.update(len(plan.windows))
+                continue
+            _write_part(ws, plan, params, chunks, bar, summary, failures)
 
 
-def _write_part(
-    ws, plan: ScenePlan, params: TileParams, results, n_chunks: int, bar, summary, failures
-) -> None:  # noqa: ANN001
+def _hash_failed(plan: ScenePlan, reason: str, summary: TileSummary, failures: list[dict]) -> None:
+    """Record a scene whose plan succeeded but whose content hash failed: nothing is
+    written, and an old part of the scene stays (the next run tries it again)."""
+    sid = plan.ref.scene_id
+    for done in (summary.new, summary.changed):
+        if sid in done:
+            done.remove(sid)
+    summary.failed.append((plan.ref.uri, reason))
+    failures.append({"scene_id": sid, "scene_uri": plan.ref.uri, "tile": None, "reason": reason})
+
+
+def _write_part(ws, plan: ScenePlan, params: TileParams, chunks, bar, summary, failures) -> None:  # noqa: ANN001
     meta = {
         "scene_id": plan.ref.scene_id,
         "scene_uri": plan.ref.uri,
@@ -291,8 +318,8 @@ def _write_part(
     with atomic.atomic_path(ws.tile_part(plan.ref.scene_id)) as tmp:
         writer = pq.ParquetWriter(tmp, schema, **part_write_options(params.png_compression))
         try:
-            for _ in range(n_chunks):
-                res: ChunkResult = next(results)
+            res: ChunkResult
+            for res in chunks:
                 if res.table.num_rows:
                     writer.write_table(res.table)
                     bounds = _bounds(res.table.column("geometry"))

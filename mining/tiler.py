@@ -43,6 +43,20 @@ def tile_id(plan: ScenePlan, row_off: int, col_off: int) -> str:
     return f"{plan.ref.scene_id}-r{row_off}-c{col_off}-{plan.id_suffix}"
 
 
+# The tile id of a tile cut before its scene's content hash is known (the plan's content
+# is None): :func:`with_tile_ids` sets the ids once it is.
+PENDING_ID = ""
+
+
+def with_tile_ids(table: pa.Table, plan: ScenePlan) -> pa.Table:
+    """``table`` (tile rows of ``plan``'s scene) with the tile ids of ``plan``, whose
+    content hash is known, from each row's offsets."""
+    offsets = zip(table["row_off"].to_pylist(), table["col_off"].to_pylist(), strict=True)
+    ids = pa.array([tile_id(plan, r, c) for r, c in offsets], pa.string())
+    index = TILES_SCHEMA.get_field_index("tile_id")
+    return table.set_column(index, TILES_SCHEMA.field(index), ids)
+
+
 def drop_reason(rgb: np.ndarray, valid: np.ndarray, task: ChunkTask) -> str | None:
     """Why a tile (uint8 (3, h, w) and its validity) is dropped, or None to keep it.
 
@@ -106,7 +120,9 @@ def tile_chunk(task: ChunkTask) -> ChunkResult:
                 * Affine.translation(col_off, row_off)
                 * Affine.scale(plan.win / plan.size)
             )
-            rows["tile_id"].append(tile_id(plan, row_off, col_off))
+            rows["tile_id"].append(
+                PENDING_ID if plan.content is None else tile_id(plan, row_off, col_off)
+            )
             rows["scene_id"].append(plan.ref.scene_id)
             rows["scene_uri"].append(plan.ref.uri)
             rows["row_off"].append(row_off)

@@ -1,5 +1,6 @@
-"""The tile stage's work around the cutting: the content hash read beside the statistics
-read, and how a tiles part is written (same values for every reader)."""
+"""The tile stage's work around the cutting: the content hash computed beside the cutting
+(or beside the statistics read, by ``plan_scene`` alone), the local cluster's settings, and
+how a tiles part is written (same values for every reader)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
+import mining.pending_hash
 import mining.plan
 import mining.scenes
+import mining.stage
 from blindpairs.workspace import Workspace
 from mining.params import TileParams
 from mining.plan import ScenePlan, plan_scene
@@ -148,3 +151,132 @@ def test_every_consumer_reads_the_parts_image_column(tmp_path, raster, level):
     assert {t: r["image"] for t, r in exported.items()} == {
         t: png.compact(image) for t, image in written.items()
     }
+
+
+def test_the_local_cluster_runs_without_the_worker_profiler():
+    """Dask's statistical profiler samples every running task's stack on the event loop;
+    nothing reads it, so the local cluster's workers run without it."""
+    import dask
+
+    from blindpairs.compute import dask_client
+
+    def has_profiler(dask_worker) -> bool:  # noqa: ANN001
+        return "profile" in dask_worker.periodic_callbacks
+
+    with dask_client(None, workers=1) as client:
+        assert list(client.run(has_profiler).values()) == [False]
+    assert dask.config.get("distributed.worker.profile.enabled")  # the caller's config is kept
+
+
+# Module-level (Dask pickles tasks by reference to their module, not their closures' locks).
+_CUT = threading.Event()
+
+
+def _chunk_then_signal(task):  # noqa: ANN001, ANN202
+    from mining.tiler import tile_chunk
+
+    result = tile_chunk(task)
+    _CUT.set()
+    return result
+
+
+def _hash_after_a_cut(ref, stop=None):  # noqa: ANN001, ANN202
+    assert _CUT.wait(10), "no tile was cut while the hash ran"
+    return content_hash(ref, stop)
+
+
+def test_the_stage_cuts_tiles_while_the_content_hash_runs(tmp_path, raster, monkeypatch):
+    """The hash (the tile ids' input) does not hold the cutting back: it ends only after a
+    chunk of the same scene was cut, and the ids still derive from it."""
+    path = raster("a.tif", 3, "uint16")
+    _CUT.clear()
+    monkeypatch.setattr(mining.stage, "tile_chunk", _chunk_then_signal)
+    for module in (mining.pending_hash, mining.scenes):  # wherever the stage may hash
+        monkeypatch.setattr(module, "content_hash", _hash_after_a_cut)
+    summary = tile(tmp_path / "ws", [path])
+    assert summary.new == ["a"] and not summary.failed and summary.tiles_written == 16
+    m = meta(tmp_path / "ws", "a")
+    assert m["content"] == _sha256(path)
+    suffix = hashlib.sha1(f"{m['content']}|{m['tiling']}".encode()).hexdigest()[:8]
+    ids = [r["tile_id"] for r in rows(tmp_path / "ws", "a")]
+    assert len(set(ids)) == 16 and {i.rsplit("-", 1)[1] for i in ids} == {suffix}
+
+
+def test_a_hash_failing_after_the_plan_fails_its_scene_only(tmp_path, raster, monkeypatch):
+    """The file became unreadable between the plan and the hash: that scene is a failure
+    with the reason, its old part stays, the other scenes are written."""
+    a, b = raster("a.tif", seed=1), raster("b.tif", seed=2)
+    ws = tmp_path / "ws"
+    tile(ws, [a, b])
+    old_b = Workspace(ws).tile_part("b").read_bytes()
+    plain_hash = mining.pending_hash.content_hash
+
+    def hash_failing_for_b(ref, stop=None):  # noqa: ANN001, ANN202
+        if ref.scene_id == "b":
+            raise PermissionError(f"[Errno 13] Permission denied: '{ref.uri}'")
+        return plain_hash(ref, stop)
+
+    monkeypatch.setattr(mining.pending_hash, "content_hash", hash_failing_for_b)
+    summary = tile(ws, [a, b], force=True)
+    assert summary.changed == ["a"] and [u for u, _ in summary.failed] == [str(b)]
+    assert summary.failed[0][1].startswith("content hash: [Errno 13] Permission denied")
+    assert Workspace(ws).tile_part("b").read_bytes() == old_b
+    assert summary.tiles_written == 16 and meta(ws, "a")["content"] == _sha256(a)
+    failures = pq.read_table(Workspace(ws).tile_failures).to_pylist()
+    assert [(f["scene_id"], f["tile"]) for f in failures] == [("b", None)]
+
+
+class _Pending:
+    """A content-hash future that is never done until its result is asked."""
+
+    def __init__(self) -> None:
+        self.asked_after = -1
+
+    def done(self) -> bool:
+        return False
+
+    def result(self) -> str:
+        return "0" * 64
+
+    def release(self) -> None:
+        pass
+
+
+def test_cut_tiles_held_while_the_hash_runs_are_bounded(tmp_path, raster, monkeypatch):
+    """While a scene's hash runs its chunk results are held up to HASH_WAIT_BYTES of
+    images; then the hash is waited for, and every result comes out, in order, with ids."""
+    from mining.tiler import PENDING_ID, chunk_tasks, tile_chunk
+
+    plan = plan_scene(SceneRef(str(raster("a.tif")), "a"), TileParams(size=64), defer_hash=True)
+    assert plan.content is None
+    results = [tile_chunk(t) for t in chunk_tasks(plan, 4, **_THRESHOLDS)]  # 4 chunks of 4
+    assert {i for r in results for i in r.table.column("tile_id").to_pylist()} == {PENDING_ID}
+    per_chunk = results[0].table.column("image").nbytes
+    monkeypatch.setattr(mining.pending_hash, "HASH_WAIT_BYTES", int(2.5 * per_chunk))
+    taken: list[int] = []
+
+    def source():  # noqa: ANN202
+        for i, r in enumerate(results):
+            taken.append(i)
+            yield r
+
+    content = _Pending()
+    plain_result = content.result
+
+    def result() -> str:
+        content.asked_after = len(taken)
+        return plain_result()
+
+    content.result = result  # type: ignore[method-assign]
+    full, chunks = mining.pending_hash.identified(plan, source(), len(results), content)
+    assert content.asked_after == 3  # held 3 chunks (past the bound), then waited
+    assert full.content == "0" * 64
+    out = list(chunks)
+    assert [r.table.column("row_off").to_pylist() for r in out] == [
+        r.table.column("row_off").to_pylist() for r in results
+    ]
+    ids = [i for r in out for i in r.table.column("tile_id").to_pylist()]
+    assert len(set(ids)) == 16 and all(i.endswith("-" + full.id_suffix) for i in ids)
+
+
+_THRESHOLDS = {"min_valid": 0.9, "min_std": 0.0, "max_saturated": 1.0, "png_compression": 0}
