@@ -32,6 +32,11 @@ UNSET = f"drop --scheduler and the stage's 'scheduler:' config key, and unset ${
 # every running task every 10 ms on the event loop, for the dashboard's profile page; it
 # cost 0.1-0.3 CPU seconds of a 5 s tile stage). A cluster given by address keeps its own.
 LOCAL_WORKER_CONFIG = {"distributed.worker.profile.enabled": False}
+# While a stage uses the local cluster: tasks carry their inputs on purpose (embed's carry
+# the PNG bytes of up to --part-size tiles, 10-30 MB of real tiles), and on one machine
+# nothing crosses a network, so Dask's "Sending large graph" warning (10 MB by default) is
+# noise there. A cluster given by address keeps it.
+LOCAL_CLIENT_CONFIG = {"distributed.admin.large-graph-warning-threshold": "2GiB"}
 
 
 def scheduler_address(explicit: str | None) -> str | None:
@@ -77,7 +82,7 @@ def dask_client(
         cluster_kw = {"n_workers": 1, "threads_per_worker": n, "processes": False}
     with dask.config.set(LOCAL_WORKER_CONFIG):
         cluster = LocalCluster(dashboard_address=":0", **cluster_kw)
-    with cluster, Client(cluster) as client:
+    with cluster, Client(cluster) as client, dask.config.set(LOCAL_CLIENT_CONFIG):
         yield client
 
 
