@@ -163,8 +163,12 @@ def test_the_local_cluster_runs_without_the_worker_profiler():
     def has_profiler(dask_worker) -> bool:  # noqa: ANN001
         return "profile" in dask_worker.periodic_callbacks
 
+    def tick_ms(dask_worker) -> float:  # noqa: ANN001
+        return dask_worker.periodic_callbacks["tick"].callback_time
+
     with dask_client(None, workers=1) as client:
         assert list(client.run(has_profiler).values()) == [False]
+        assert list(client.run(tick_ms).values()) == [500]
     assert dask.config.get("distributed.worker.profile.enabled")  # the caller's config is kept
 
 
