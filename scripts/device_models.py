@@ -156,20 +156,24 @@ def _prepared_rate(enc: Any, tensors: list[Any], batch: int) -> float:
     return len(tensors) / (time.perf_counter() - start)
 
 
-def _memory(ctx: Context, enc: Any, batch: int) -> dict[str, Any]:
-    """Weights and peak memory of one batch (CUDA only)."""
+def _auto_batch(ctx: Context, enc: Any) -> dict[str, Any]:
+    """``--batch-size auto``'s batch, img/s at it, weights and peak memory (inputs included)."""
     import torch
 
+    from bench.embed import images_per_second
+
     weights = sum(p.numel() * p.element_size() for p in enc.model.parameters())
-    out: dict[str, Any] = {"weights_mib": round(weights / 2**20, 1)}
-    if ctx.cpu:
-        return out
-    torch.cuda.synchronize()
-    torch.cuda.reset_peak_memory_stats()
-    base = torch.cuda.memory_allocated()
-    size = enc.input_size
-    enc.encode_images(torch.zeros(batch, 3, size, size, device=enc.device))
-    out["peak_mib_of_batch"] = round((torch.cuda.max_memory_allocated() - base) / 2**20, 1)
+    auto = enc.batch_size(None)
+    out: dict[str, Any] = {"weights_mib": round(weights / 2**20, 1), "auto_batch": auto}
+    if not ctx.cpu:
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+        base = torch.cuda.memory_allocated()
+    out["img_s_auto_batch"] = round(images_per_second(enc, auto, auto), 2)
+    if not ctx.cpu:
+        peak = torch.cuda.max_memory_allocated() - base
+        out["peak_mib_auto_batch"] = round(peak / 2**20, 1)
+        out["gpu_memory_mib"] = round(torch.cuda.get_device_properties(0).total_memory / 2**20)
     return out
 
 
@@ -182,14 +186,11 @@ def resident(ctx: Context) -> dict[str, Any]:
     out: dict[str, Any] = {"dtype": dtype, "stage_batch": batch, "models": {}}
     for encoder_id in _encoder_ids(ctx):
         enc = _encoder(ctx, encoder_id, dtype)
-        auto = enc.batch_size(None)
-        row = _memory(ctx, enc, auto)
+        row = _auto_batch(ctx, enc)
         tensors = [enc.prepare_tile(b) for b in pngs]  # decoding is the CPU's, not timed
         device_rate = images_per_second(enc, len(tensors), batch)
         host_rate = _prepared_rate(enc, tensors, batch)
         row.update(
-            auto_batch=auto,
-            img_s_auto_batch=round(images_per_second(enc, max(len(tensors), auto), auto), 2),
             img_s_device_inputs=round(device_rate, 2),
             img_s_host_tiles=round(host_rate, 2),
             host_over_device=round(host_rate / device_rate, 3),

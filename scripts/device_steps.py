@@ -119,6 +119,7 @@ def peak(ctx: Context) -> dict[str, Any]:
     device = torch.device(ctx.device)
     out: dict[str, Any] = {"n": ctx.sizes.matmul_n if ctx.cpu else max(ctx.sizes.matmul_n, 8192)}
     out["timing"] = "best of 5" if ctx.cpu else "mean of 10 after 3 warm-ups"
+    out["tf32"] = bool(torch.backends.cuda.matmul.allow_tf32)  # float32 is TF32 when true
     for name in ("bfloat16", "float32"):
         ctx.peaks[name] = matmul_flops(device, getattr(torch, name), n=ctx.sizes.matmul_n)
         out[f"{name}_tflops"] = round(ctx.peaks[name] / 1e12, 3)
