@@ -70,7 +70,7 @@ def torch_search(ctx: Context) -> dict[str, Any]:
     idx16, secs16 = knn(half, s.search_n, s.search_k, s.search_block)
     q = min(s.fp32_queries, s.search_n)
     idx32, secs32 = knn(x, q, s.search_k, s.search_block)
-    return {
+    out = {
         "n": s.search_n,
         "dim": s.search_dim,
         "k": s.search_k,
@@ -81,6 +81,13 @@ def torch_search(ctx: Context) -> dict[str, Any]:
         "bfloat16_recall_vs_float32": round(_recall(idx16[:q], idx32), 4),
         "tf32": bool(torch.backends.cuda.matmul.allow_tf32),
     }
+    # the matmul's FLOP/s against the peak step's, where it ran: what the topk and blocks cost
+    for name, queries, secs in (("bfloat16", s.search_n, secs16), ("float32", q, secs32)):
+        if name in ctx.peaks:
+            out[f"{name}_of_peak"] = round(
+                2 * queries * s.search_n * s.search_dim / secs / ctx.peaks[name], 3
+            )
+    return out
 
 
 def faiss_search(ctx: Context) -> dict[str, Any]:

@@ -135,6 +135,7 @@ def test_the_cpu_dry_run_of_the_cheap_steps_reports_their_figures(tmp_path: Path
     assert by_name["peak"]["result"]["float32_tflops"] > 0
     search = by_name["torch-search"]["result"]
     assert search["n"] == device_steps.CPU.search_n and search["bfloat16_recall_vs_float32"] > 0.9
+    assert search["float32_of_peak"] > 0  # against the peak step of the same run
     assert by_name["faiss"]["status"] in ("ok", "skipped")
 
 
