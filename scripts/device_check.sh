@@ -31,9 +31,12 @@ check() {
         "run scripts/device_wheels.sh here and carry .whl"
     else
       local start=$SECONDS
-      "$PYTHON" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
-        --target "$SITE" .whl/*.whl || echo "device_check: installing .whl/ failed"
-      echo "device_check: installed $(ls .whl/*.whl | wc -l) wheels in $((SECONDS - start)) s"
+      if "$PYTHON" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
+        --target "$SITE" .whl/*.whl; then
+        echo "device_check: installed $(ls .whl/*.whl | wc -l) wheels in $((SECONDS - start)) s"
+      else
+        echo "device_check: installing .whl/ into $SITE failed"
+      fi
       export PYTHONPATH=$SITE${PYTHONPATH:+:$PYTHONPATH}
     fi
   fi

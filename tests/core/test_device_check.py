@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from scripts import device_steps
+from scripts import device_search, device_steps
 from scripts.device_runner import Context, Step, StepSkipped, run_steps
 from scripts.device_search import knn
 
@@ -122,6 +122,15 @@ def test_blocked_knn_finds_the_exact_neighbours() -> None:
     )
     idx, seconds = knn(x, 250, 5, 64)  # blocks that do not divide the queries
     assert torch.equal(idx, (x[:250] @ x.T).topk(5, dim=1).indices) and seconds >= 0
+
+
+def test_faiss_is_skipped_with_the_reason_where_the_device_has_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "faiss", None)  # import faiss fails, as on the device
+    ctx = Context(cpu=False, sizes=device_steps.DEVICE, work=tmp_path)
+    with pytest.raises(StepSkipped, match="603.8 MiB.*over the 64 MiB"):
+        device_search.faiss_search(ctx)
 
 
 def test_the_cpu_dry_run_of_the_cheap_steps_reports_their_figures(tmp_path: Path) -> None:
