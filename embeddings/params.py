@@ -84,7 +84,12 @@ class EmbedParams(EncoderChoice):
         "tiles per output part and per task (a killed run loses at most one task's tiles)",
         parse=positive_int,
     )
-    decode_threads: int = option(4, "PNG decoding threads per task", parse=positive_int)
+    decode_threads: int = option(
+        4,
+        "PNG decoding threads per task (on a GPU they decode the next batches during the "
+        "forward; on the CPU each batch just before its forward)",
+        parse=positive_int,
+    )
     resource: str = option(
         "auto",
         "Dask worker resource each task needs; auto: GPU=1 when the cluster's workers "

@@ -3,8 +3,12 @@
 The encoder is created (and warmed up) on first use and cached in this module,
 so each worker process loads a model once however many chunks it runs. A
 chunk holds one or more output parts; its tiles go through the model in full
-batches across those parts, and a thread pool decodes and transforms the next
-batches while the model runs the current one (:func:`prepared_batches`).
+batches across those parts. A thread pool decodes and transforms the tiles
+(:func:`prepared_batches`): on an accelerator, the next batches while the model
+runs the current one; on the CPU, where the forward already has every core the
+worker was given, each batch just before its forward, in parallel (decoding
+beside the forward only takes cores from it, and a descheduled intra-op thread
+stalls the whole forward at its next barrier).
 Torch's intra-op threads are set to the worker's Dask threads (the cores it was
 given; one forward runs at a time per model).
 """
@@ -152,8 +156,11 @@ def batch_spans(n: int, step: int) -> list[tuple[int, int]]:
     return [(lo, min(lo + step, n)) for lo in range(0, n, step)]
 
 
-def prefetch_depth(step: int) -> int:
-    """Batches decoded ahead of the forward: two, one for batches over PREFETCH_TILES / 2."""
+def prefetch_depth(step: int, device: str = "cuda") -> int:
+    """Batches decoded ahead of the forward: none on the CPU; elsewhere two, one for
+    batches over PREFETCH_TILES / 2."""
+    if device.split(":")[0] == "cpu":
+        return 0
     return max(1, min(2, PREFETCH_TILES // max(step, 1)))
 
 
@@ -162,12 +169,16 @@ def prepared_batches(
     encoder: ImageEncoder,
     images: Sequence[bytes | None],
     step: int,
+    ahead: int | None = None,
 ) -> Iterator[tuple[int, int, list[Future]]]:
-    """``(lo, hi, futures)`` per batch, in order; decoding runs :func:`prefetch_depth` ahead.
+    """``(lo, hi, futures)`` per batch, in order, decoded ``ahead`` batches ahead
+    (default: :func:`prefetch_depth` for the encoder's device).
 
-    When a batch is handed out, the next ones are already being decoded, so
-    the caller's forward pass on it overlaps their decoding.
+    With ``ahead`` > 0, when a batch is handed out the next ones are already
+    being decoded, so the caller's forward pass on it overlaps their decoding;
+    with 0, a batch's tiles are decoded (in parallel) only when it is asked for.
     """
+    ahead = prefetch_depth(step, encoder.device) if ahead is None else ahead
     spans = iter(batch_spans(len(images), step))
     queue: deque[tuple[int, int, list[Future]]] = deque()
 
@@ -177,12 +188,12 @@ def prepared_batches(
             lo, hi = span
             queue.append((lo, hi, [pool.submit(_prepare, encoder, d) for d in images[lo:hi]]))
 
-    for _ in range(prefetch_depth(step)):
+    for _ in range(ahead + 1):
         submit_next()
     while queue:
         batch = queue.popleft()
-        submit_next()
         yield batch
+        submit_next()
 
 
 def _prepare(encoder: ImageEncoder, data: bytes | None) -> Any:

@@ -139,17 +139,37 @@ class CountingPool(ThreadPoolExecutor):
         return super().submit(*args, **kwargs)
 
 
+def _handed_out(encoder, images, step, ahead=None) -> list[tuple[int, int, int]]:  # noqa: ANN001
+    """``(lo, hi, tiles submitted so far)`` at each batch handed out."""
+    with CountingPool() as pool:
+        seen = []
+        for lo, hi, futures in prepared_batches(pool, encoder, images, step, ahead):
+            seen.append((lo, hi, pool.submitted))
+            assert [f.result().ndim for f in futures] == [3] * (hi - lo)
+    return seen
+
+
 def test_decoding_runs_ahead_of_the_batch_handed_out() -> None:
     encoder = worker.get_encoder(CONFIG)
     images = [png(i) for i in range(10)]
-    with CountingPool() as pool:
-        seen = []
-        for lo, hi, futures in prepared_batches(pool, encoder, images, 3):
-            # when a batch is handed out, the next two (if any) are already submitted
-            seen.append((lo, hi, pool.submitted))
-            assert [f.result().ndim for f in futures] == [3] * (hi - lo)
-    assert seen == [(0, 3, 9), (3, 6, 10), (6, 9, 10), (9, 10, 10)]
-    assert prefetch_depth(32) == 2 and prefetch_depth(128) == 1 and prefetch_depth(1024) == 1
+    # when a batch is handed out, the next two (if any) are already submitted
+    assert _handed_out(encoder, images, 3, ahead=2) == [
+        (0, 3, 9),
+        (3, 6, 10),
+        (6, 9, 10),
+        (9, 10, 10),
+    ]
+    for device in ("cuda", "cuda:1", "mps"):
+        assert prefetch_depth(32, device) == 2 and prefetch_depth(128, device) == 1
+        assert prefetch_depth(1024, device) == 1
+
+
+def test_on_the_cpu_each_batch_is_decoded_only_when_asked_for() -> None:
+    encoder = worker.get_encoder(CONFIG)
+    assert encoder.device == "cpu" and prefetch_depth(32, "cpu") == 0
+    images = [png(i) for i in range(10)]
+    # the encoder's device decides: nothing decodes beside the forward of a batch
+    assert _handed_out(encoder, images, 3) == [(0, 3, 3), (3, 6, 6), (6, 9, 9), (9, 10, 10)]
 
 
 def test_model_is_loaded_and_warmed_up_once_per_process(monkeypatch) -> None:
