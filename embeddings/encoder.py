@@ -29,6 +29,10 @@ if TYPE_CHECKING:
 MIN_NORM = 1e-6
 
 
+# the batch size on CPU when none is given (``--batch-size auto``)
+CPU_BATCH = 32
+
+
 def l2_normalise(raw: np.ndarray) -> np.ndarray:
     """Unit-norm rows; a row that is not finite or has (near) zero norm becomes NaN."""
     raw = np.asarray(raw, dtype=np.float32)
@@ -201,7 +205,7 @@ class ImageEncoder:
         if requested:
             return int(requested)
         if self._device.type != "cuda":
-            return 32
+            return CPU_BATCH
         if self._batch_size is None:
             import torch
 

@@ -81,7 +81,7 @@ class EmbedParams(EncoderChoice):
     )
     part_size: int = option(
         512,
-        "tiles per output part and per task (a killed run loses at most one task's tiles)",
+        "tiles per output part and per task (a killed run loses at most the parts being computed)",
         parse=positive_int,
     )
     decode_threads: int = option(

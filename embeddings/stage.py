@@ -26,6 +26,7 @@ from blindpairs.progress import progress
 from blindpairs.workspace import Workspace
 from embeddings import clip, dinov2, identity_cache, registry, replace, store, tiles, weights
 from embeddings import device as devices
+from embeddings.encoder import CPU_BATCH
 from embeddings.params import NONE, EmbedParams
 from embeddings.spec import EncoderOptions
 from embeddings.worker import (
@@ -38,6 +39,9 @@ from embeddings.worker import (
 )
 
 log = logging.getLogger(__name__)
+
+# batches in a job's first task: the model starts on them while the client reads the rest
+FIRST_TASK_BATCHES = 2
 
 ClientFactory = Callable[[], contextlib.AbstractContextManager[Any]]
 
@@ -205,21 +209,41 @@ def segments(
             yield Segment(part.stem, tuple(chunk)), tuple(images.get(t) for t in chunk)
 
 
+def task_sizes(params: EmbedParams) -> Iterator[int]:
+    """Tiles per task: the first holds :data:`FIRST_TASK_BATCHES` batches, so the model
+    starts while the client reads the next tiles; then ``part_size`` each."""
+    batch = CPU_BATCH if params.batch_size == "auto" else int(params.batch_size)
+    yield min(params.part_size, FIRST_TASK_BATCHES * batch)
+    while True:
+        yield params.part_size
+
+
 def chunk_tasks(job: EncoderJob, params: EmbedParams) -> Iterator[ChunkTask]:
-    """Tasks of at most ``part_size`` tiles, each one or more consecutive output parts.
+    """Tasks filled to :func:`task_sizes` with the tiles of consecutive output parts.
 
     Small tiles parts (a few tiles per scene) share a task, so the worker runs
-    full batches across them instead of one short batch per part.
+    full batches across them instead of one short batch per part; an output
+    part that does not fit is split between two tasks (its first piece marked
+    incomplete) and joined again before it is written, so parts are the same
+    however the tasks are cut.
     """
     batch = None if params.batch_size == "auto" else int(params.batch_size)
+    sizes = task_sizes(params)
+    limit = next(sizes)
     group: list[Segment] = []
     images: list[bytes | None] = []
     for segment, data in segments(job, params):
-        if group and len(images) + len(data) > params.part_size:
-            yield ChunkTask(job.config, tuple(group), tuple(images), batch, params.decode_threads)
-            group, images = [], []
-        group.append(segment)
-        images.extend(data)
+        ids, pos = segment.tile_ids, 0
+        while pos < len(ids):
+            end = pos + min(limit - len(images), len(ids) - pos)
+            group.append(Segment(segment.source, ids[pos:end], complete=end == len(ids)))
+            images.extend(data[pos:end])
+            pos = end
+            if len(images) == limit:
+                yield ChunkTask(
+                    job.config, tuple(group), tuple(images), batch, params.decode_threads
+                )
+                group, images, limit = [], [], next(sizes)
     if group:
         yield ChunkTask(job.config, tuple(group), tuple(images), batch, params.decode_threads)
 
@@ -283,18 +307,24 @@ def _embed_chunks(
         window=_window(client),
         resources=task_resources(client, params.resource),
     )
+    piece: ChunkResult | None = None  # the first piece of a part split between two tasks
     with progress(job.n_todo, f"embed {job.config.encoder_id}", unit="tile", quiet=quiet) as bar:
         for chunk in results:
             for result in chunk:
                 if result.error is not None:
                     raise result.error
+                bar.update(len(result.tile_ids) + len(result.failures))
+                if piece is not None:
+                    result, piece = piece.joined(result), None
+                if not result.complete:
+                    piece = result
+                    continue
                 summary.parts += save_result(job, result, params)
                 summary.embedded += len(result.tile_ids)
                 summary.failed += len(result.failures)
                 # concurrent chunks wait for the same load: its wall time is the longest wait
                 summary.load_seconds = max(summary.load_seconds, result.load_seconds)
                 summary.reasons.update(result.failures)
-                bar.update(len(result.tile_ids) + len(result.failures))
     summary.seconds = time.perf_counter() - start
 
 

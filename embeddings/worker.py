@@ -50,10 +50,15 @@ class EncoderConfig:
 
 @dataclass(frozen=True)
 class Segment:
-    """The tiles of one output part: the tiles part they come from and their ids."""
+    """Tiles of one output part: the tiles part they come from and their ids.
+
+    ``complete`` is false when more of the same output part follows, as the first
+    segment of the next task (the client joins the pieces before writing the part).
+    """
 
     source: str
     tile_ids: tuple[str, ...]
+    complete: bool = True
 
 
 @dataclass(frozen=True)
@@ -89,6 +94,20 @@ class ChunkResult:
     # that Dask logs no "Compute Failed" traceback; the client raises it.
     error: BlindpairsError | None = None
     load_seconds: float = 0.0
+    # false: a piece of an output part whose other tiles come in the next task's result
+    complete: bool = True
+
+    def joined(self, rest: ChunkResult) -> ChunkResult:
+        """This piece of an output part followed by the next piece of the same part."""
+        return ChunkResult(
+            source=self.source,
+            tile_ids=self.tile_ids + rest.tile_ids,
+            vectors=np.concatenate([self.vectors, rest.vectors]),
+            failures=self.failures + rest.failures,
+            info=rest.info,
+            load_seconds=max(self.load_seconds, rest.load_seconds),
+            complete=rest.complete,
+        )
 
 
 def get_encoder(config: EncoderConfig) -> ImageEncoder:
@@ -256,6 +275,7 @@ def split_segments(
                 vectors=vectors[ok] if ok else np.zeros((0, vectors.shape[1]), np.float32),
                 failures=[(seg.tile_ids[i - lo], reasons[i]) for i in rows if i in reasons],
                 info=info,
+                complete=seg.complete,
             )
         )
         lo += len(seg.tile_ids)

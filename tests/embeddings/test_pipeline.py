@@ -71,16 +71,31 @@ def test_small_parts_share_a_task_up_to_part_size(workspace, scene_writer) -> No
     scene_writer("c", 2, seed=2)
     job = plan(workspace, PARAMS)[0]
     tasks = list(chunk_tasks(job, PARAMS))
-    # b (7 tiles) makes parts of 5 and 2; consecutive parts are grouped up to 5 tiles
-    got = [[(s.source, len(s.tile_ids)) for s in t.segments] for t in tasks]
+    # b (7 tiles) makes output parts of 5 and 2; tasks are filled to 5 tiles, a part
+    # that does not fit is split in two pieces (the first one marked incomplete)
+    got = [[(s.source, len(s.tile_ids), s.complete) for s in t.segments] for t in tasks]
     assert got == [
-        [("part-a", 3)],
-        [("part-b", 5)],
-        [("part-b", 2), ("part-c", 2)],
+        [("part-a", 3, True), ("part-b", 2, False)],
+        [("part-b", 3, True), ("part-b", 2, True)],
+        [("part-c", 2, True)],
+    ]
+    assert [t for task in tasks for t in task.tile_ids] == [
+        t for ids in job.todo.values() for t in ids
     ]
     for task in tasks:
         assert len(task.images) == len(task.tile_ids) <= PARAMS.part_size
         assert task.images[0] is not None
+
+
+def test_the_first_task_is_two_batches_so_the_model_starts_early(workspace, scene_writer) -> None:
+    scene_writer("a", 12)
+    params = dataclasses.replace(PARAMS, part_size=10, batch_size=2)
+    tasks = list(chunk_tasks(plan(workspace, params)[0], params))
+    assert [len(t.tile_ids) for t in tasks] == [4, 8]  # then part_size (10) each
+    assert [[(len(s.tile_ids), s.complete) for s in t.segments] for t in tasks] == [
+        [(4, False)],
+        [(6, True), (2, True)],
+    ]
 
 
 def test_batches_are_full_across_parts_and_parts_are_unchanged(
@@ -91,6 +106,7 @@ def test_batches_are_full_across_parts_and_parts_are_unchanged(
     out = embed_workspace(workspace, params, local, quiet=True)[0]
     assert out.embedded == 9 and out.parts == 3
     assert forward_sizes == [4, 4, 1]  # one part per forward would be [3, 3, 3]
+    # the first task held 2 batches (a, b and 2 tiles of c): c's part was joined from 2 pieces
     folder = workspace.encoder_dir(DINO)
     # one part per tiles part, named and filled as when each part was its own task
     names = {store.part_name(f"part-{s}", scene_ids) for s, scene_ids in ids.items()}
