@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from pairs.search_plan import SearchPlan
+from pairs.widen import gather, widen
 
 Pairs = tuple[np.ndarray, np.ndarray]
 # Searches return pairs down to radius - MARGIN, so float rounding of the search
@@ -35,11 +36,6 @@ TWO_LEVEL_POINTS = 16  # training tiles per list of a two-level k-means
 NEAR_GROUPS = 8  # coarse groups whose lists a tile may probe
 
 
-def f32(x: np.ndarray) -> np.ndarray:
-    """``x`` as float32 (a copy only when it is float16)."""
-    return np.asarray(x, dtype=np.float32)
-
-
 def _canonical(rows: np.ndarray, cols: np.ndarray, queries: np.ndarray) -> Pairs:
     """Drop self pairs and the second copy of query-query pairs; order each pair."""
     keep = (rows != cols) & (~queries[cols] | (rows < cols))
@@ -54,7 +50,7 @@ def flat_index(faiss: Any, x: np.ndarray, gpu: bool) -> Any:
 
 
 def _range_batches(index: Any, x: np.ndarray, q: np.ndarray, radius: float) -> Pairs:
-    lims, _, found = index.range_search(f32(x[q]), radius)
+    lims, _, found = index.range_search(gather(x, q), radius)
     return np.repeat(q, np.diff(lims).astype(np.int64)), found.astype(np.int64)
 
 
@@ -65,7 +61,7 @@ def _knn_batches(index: Any, x: np.ndarray, q: np.ndarray, radius: float) -> Pai
     cols: list[np.ndarray] = []
     pending, k = q, min(n, 64)
     while pending.size:
-        sims, found = index.search(f32(x[pending]), k)
+        sims, found = index.search(gather(x, pending), k)
         full = sims[:, -1] >= radius if k < n else np.zeros(len(pending), dtype=bool)
         hit = (sims >= radius) & (found >= 0) & ~full[:, None]
         r, c = np.nonzero(hit)
@@ -76,7 +72,7 @@ def _knn_batches(index: Any, x: np.ndarray, q: np.ndarray, radius: float) -> Pai
             step = max(1, BLOCK_ELEMS // n)
             for s in range(0, len(pending), step):
                 part = pending[s : s + step]
-                r, c = np.nonzero(f32(x[part]) @ f32(x).T >= radius)
+                r, c = np.nonzero(gather(x, part) @ widen(x).T >= radius)
                 rows.append(part[r])
                 cols.append(c.astype(np.int64))
             break
@@ -156,7 +152,7 @@ def train_lists(faiss: Any, x: np.ndarray, plan: SearchPlan) -> np.ndarray:
     probes = np.empty((n, plan.nprobe), dtype=np.int64)
     step = max(1, ASSIGN_ELEMS // dim)
     for s in range(0, n, step):
-        _, probes[s : s + step] = km.index.search(f32(x[s : s + step]), plan.nprobe)
+        _, probes[s : s + step] = km.index.search(widen(x[s : s + step]), plan.nprobe)
     return probes
 
 
@@ -207,7 +203,7 @@ def _probe_two_level(
     top = np.empty((n, near), dtype=np.int64)
     step = max(1, ASSIGN_ELEMS // dim)
     for s in range(0, n, step):
-        top[s : s + step] = _top(np.where(empty, -np.inf, f32(x[s : s + step]) @ coarse.T), near)
+        top[s : s + step] = _top(np.where(empty, -np.inf, widen(x[s : s + step]) @ coarse.T), near)
     best = np.full((n, nprobe), -np.inf, dtype=np.float32)
     probes = np.zeros((n, nprobe), dtype=np.int64)
     for rank in range(near):  # one matrix product per (rank, group), merged into the best
@@ -217,7 +213,7 @@ def _probe_two_level(
             tiles = order[bounds[g] : bounds[g + 1]]
             for c in range(0, len(tiles), step):
                 rows = tiles[c : c + step]
-                sims = f32(x[rows]) @ cents[lists].T
+                sims = gather(x, rows) @ cents[lists].T
                 k = min(nprobe, len(lists))
                 pick = _top(sims, k)
                 both = np.concatenate([best[rows], np.take_along_axis(sims, pick, axis=1)], 1)
@@ -231,11 +227,11 @@ def _probe_two_level(
 def _score_block(
     x: np.ndarray, q: np.ndarray, d: np.ndarray, radius: float, probes: np.ndarray
 ) -> Iterator[Pairs]:
-    xd = f32(x[d])
+    xd = gather(x, d)
     step = max(1, BLOCK_ELEMS // max(1, len(d)))
     for start in range(0, len(q), step):
         qc = q[start : start + step]
-        r, c = np.nonzero(f32(x[qc]) @ xd.T >= radius)
+        r, c = np.nonzero(gather(x, qc) @ xd.T >= radius)
         if not r.size:
             continue
         qi, dj = qc[r], d[c]
