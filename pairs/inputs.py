@@ -119,16 +119,18 @@ def _read(
     dest[source] = np.arange(n)
     out = np.empty((n, parts.dim), dtype=dtype) if dtype is not None else None
     hashes = np.empty(n, dtype=np.uint64)
-    off: list[int] = []
-    for first, x in parts.batches(off=off):
+
+    def keep(first: int, x: np.ndarray) -> None:  # runs in the reader threads
         d = dest[first : first + len(x)]
-        keep = d >= 0
-        rows = x if keep.all() else x[keep]
-        hashes[d[keep]] = row_hashes(rows)
+        mine = d >= 0
+        rows = x if mine.all() else x[mine]
+        hashes[d[mine]] = row_hashes(rows)
         if out is not None:
-            out[d[keep]] = rows
-    if sum(off):
-        log.warning("%s: %d vectors not L2-normalised; normalising them", parts.folder, sum(off))
+            out[d[mine]] = rows
+
+    off = parts.visit(keep)
+    if off:
+        log.warning("%s: %d vectors not L2-normalised; normalising them", parts.folder, off)
     return out, hashes
 
 

@@ -74,7 +74,8 @@ def test_gather_reads_only_the_parts_holding_the_rows(ws: Workspace) -> None:
     _write_shuffled(ws, n=300, parts=4)
     parts = load_inputs(ws, CLIP, DINO, hold_max=0).dino.vectors.parts
     starts = parts.starts
-    read = [first for first, _ in parts.batches(np.array([starts[2] + 1]))]
+    read: list[int] = []
+    parts.visit(lambda first, _: read.append(first), np.array([starts[2] + 1]))
     assert read == [int(starts[2])]
 
 
