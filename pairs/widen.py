@@ -1,9 +1,9 @@
-"""float16 rows widened to float32 (and gathered) with torch, whose conversion is vectorised.
+"""float16 <-> float32 conversions (and gathers) with torch, whose conversion is vectorised.
 
-NumPy's float16 -> float32 cast runs element by element on this CPU (several
+NumPy's float16 <-> float32 casts run element by element on this CPU (several
 times slower than a float32 matrix product of the same rows); torch's is
 vectorised. The conversion is exact either way, so the results are the same.
-torch is imported only when a float16 array is widened: runs that hold float32
+torch is imported only when float16 rows are involved: runs that hold float32
 rows (up to :data:`pairs.inputs.HOLD_FLOAT32_MAX` tiles) and a run with nothing
 to do never import it.
 """
@@ -32,3 +32,10 @@ def gather(x: np.ndarray, rows: np.ndarray) -> np.ndarray:
 
     index = torch.from_numpy(np.ascontiguousarray(rows, dtype=np.int64))
     return torch.from_numpy(x).index_select(0, index).float().numpy()
+
+
+def narrow(x: np.ndarray) -> np.ndarray:
+    """float32 ``x`` rounded to float16 (nearest even, as NumPy's cast) with torch."""
+    import torch
+
+    return torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)).half().numpy()

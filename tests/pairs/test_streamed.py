@@ -6,6 +6,8 @@ pairs and the same similarities, bit for bit, as the float32 path.
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 from pyarrow import parquet as pq
@@ -77,6 +79,14 @@ def test_gather_reads_only_the_parts_holding_the_rows(ws: Workspace) -> None:
     read: list[int] = []
     parts.visit(lambda first, _: read.append(first), np.array([starts[2] + 1]))
     assert read == [int(starts[2])]
+
+
+def test_parts_are_read_in_reader_threads(ws: Workspace) -> None:
+    _write_shuffled(ws, n=300, parts=4)
+    parts = load_inputs(ws, CLIP, DINO, hold_max=0).dino.vectors.parts
+    names: set[str] = set()
+    parts.visit(lambda first, x: names.add(threading.current_thread().name))
+    assert len(names) == 2 and all(n.startswith("parts") for n in names)
 
 
 def test_pair_dots_equal_rowwise_dot_in_several_passes(ws: Workspace, monkeypatch) -> None:
