@@ -33,7 +33,8 @@ KMEANS_ITER = 10
 KMEANS_POINTS = 64  # training tiles per list
 FLAT_LISTS_MAX = 1024  # more lists than this are trained and probed in two levels
 TWO_LEVEL_POINTS = 16  # training tiles per list of a two-level k-means
-NEAR_GROUPS = 8  # coarse groups whose lists a tile may probe
+NEAR_GROUPS = 8  # coarse groups whose lists a tile may probe, at least
+NEAR_SHARE = 3 / 16  # ... and at least this share of the coarse groups (12 of 64 at 1M tiles)
 
 
 def _canonical(rows: np.ndarray, cols: np.ndarray, queries: np.ndarray) -> Pairs:
@@ -162,8 +163,8 @@ def _two_level_lists(faiss: Any, x: np.ndarray, plan: SearchPlan) -> np.ndarray:
     Training: k-means into the coarse groups on a sample of
     :data:`TWO_LEVEL_POINTS` tiles a list, then each group's sample into its share of
     the lists. Probing: the ``nprobe`` nearest lists among those of the tile's
-    :data:`NEAR_GROUPS` nearest coarse groups. Costs
-    ~N * (groups + NEAR_GROUPS * lists a group) * dim instead of N * nlist * dim; the
+    :func:`near_groups` nearest coarse groups. Costs
+    ~N * (groups + near groups * lists a group) * dim instead of N * nlist * dim; the
     probes are approximate near group borders (the measured recall says how much).
     """
     n = x.shape[0]
@@ -189,6 +190,14 @@ def _two_level_lists(faiss: Any, x: np.ndarray, plan: SearchPlan) -> np.ndarray:
     return _probe_two_level(x, coarse, cents, np.concatenate(owner), plan.nprobe)
 
 
+def near_groups(groups: int, nprobe: int, fewest: int) -> int:
+    """How many of ``groups`` non-empty coarse groups a tile's probes come from:
+    :data:`NEAR_GROUPS`, or :data:`NEAR_SHARE` of them when more, or enough groups of
+    ``fewest`` lists to hold ``nprobe`` lists."""
+    share = math.ceil(NEAR_SHARE * groups)
+    return min(groups, max(NEAR_GROUPS, share, -(-nprobe // fewest)))
+
+
 def _probe_two_level(
     x: np.ndarray, coarse: np.ndarray, cents: np.ndarray, owner_of: np.ndarray, nprobe: int
 ) -> np.ndarray:
@@ -199,7 +208,7 @@ def _probe_two_level(
     groups = [np.flatnonzero(owner_of == g) for g in range(len(coarse))]
     empty = np.array([not g.size for g in groups])
     fewest = min(g.size for g in groups if g.size)
-    near = min(int((~empty).sum()), max(NEAR_GROUPS, -(-nprobe // fewest)))
+    near = near_groups(int((~empty).sum()), nprobe, fewest)
     top = np.empty((n, near), dtype=np.int64)
     step = max(1, ASSIGN_ELEMS // dim)
     for s in range(0, n, step):

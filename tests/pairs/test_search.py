@@ -131,3 +131,13 @@ def test_float16_vectors_are_searched_with_the_float16_slack() -> None:
     sims = {p: float(x[p[0]] @ x[p[1]]) for p in want ^ got}
     assert all(abs(s - 0.95) <= FP16_SLACK for s in sims.values())
     assert len(want) > 100
+
+
+def test_two_level_probes_come_from_a_share_of_the_coarse_groups_at_scale() -> None:
+    from pairs.search import near_groups
+
+    assert near_groups(64, 8, 64) == 12  # 1M tiles: 4096 lists in 64 groups
+    assert near_groups(45, 8, 45) == 9  # 250 000 tiles: 2048 lists in 45 groups
+    assert near_groups(32, 8, 32) == 8
+    assert near_groups(6, 8, 10) == 6  # never more groups than there are
+    assert near_groups(40, 64, 4) == 16  # enough groups to hold nprobe lists
