@@ -321,7 +321,8 @@ def _load() -> str:
     return f"load {one:.1f} {five:.1f} {fifteen:.1f}"
 
 
-def main() -> None:
+def main() -> int:
+    """Run the cases; return 1 when any of them failed (0 otherwise)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="10000,50000")
     parser.add_argument("--dims", default="768,1024")
@@ -336,7 +337,8 @@ def main() -> None:
     dims = [int(d) for d in args.dims.split(",")]
     if args.case:
         print(json.dumps(_run_case(args, sizes[0], dims[0])))
-        return
+        return 0
+    failed = False
     print(
         f"{'dim':>5} {'N':>8} {'method':>6} {'plan':>16} {'wall s':>8} {'peak MB':>8} "
         f"{'recall':>7} {'planted':>7} {'blind':>7} {'numpy/mine':>10}   ({_load()})"
@@ -351,8 +353,12 @@ def main() -> None:
                 check = _spawn("check", n, dim, args, root) if "error" not in mine else mine
             if "error" in check:
                 print(f"{dim:>5} {n:>8} mine failed: {check['error']}")
+                failed = True
                 continue
             base = _spawn("numpy", n, dim, args, Path()) if n <= args.baseline_max else None
+            if base is not None and "error" in base:
+                print(f"{dim:>5} {n:>8} numpy baseline failed: {base['error']}")
+                failed = True
             ratio, recall = None, check["sample_recall"]
             if base is not None and "error" not in base:
                 truth = set(base.pop("keys"))
@@ -389,7 +395,8 @@ def main() -> None:
                 f"      dim {dim}: mine time x{w2 / w1:.1f} from N={n1} to {n2} "
                 f"(grows ~N^{slope:.2f})"
             )
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
