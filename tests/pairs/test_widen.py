@@ -49,3 +49,16 @@ def test_float32_rows_pass_through_without_torch() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=False
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_torch_thread_count_is_restored_after_conversions() -> None:
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        gather(np.ones((4, 3), np.float16), np.array([0, 2]))
+        narrow(np.ones((2, 2), np.float32))
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
