@@ -125,7 +125,13 @@ def _kmeans(faiss: Any, x: np.ndarray, k: int, gpu: bool) -> Any:
         min_points_per_centroid=1,
         verbose=False,
     )
-    km.train(x)
+    threads = faiss.omp_get_max_threads()
+    if not gpu:  # small k-means: a team of OpenMP threads costs ~20x the work (2 loaded cores)
+        faiss.omp_set_num_threads(1)
+    try:
+        km.train(x)
+    finally:
+        faiss.omp_set_num_threads(threads)
     return km
 
 
