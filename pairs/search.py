@@ -208,35 +208,46 @@ def _probe_two_level(
     x: np.ndarray, coarse: np.ndarray, cents: np.ndarray, owner_of: np.ndarray, nprobe: int
 ) -> np.ndarray:
     """Each tile's ``nprobe`` nearest lists (``cents``, in coarse groups ``owner_of``)
-    among those of its nearest coarse groups, nearest first."""
+    among those of its nearest coarse groups, nearest first; a block of tiles at a time
+    (widened once), one matrix product per (block, group)."""
     n, dim = x.shape
     nprobe = min(nprobe, len(cents))
     groups = [np.flatnonzero(owner_of == g) for g in range(len(coarse))]
     empty = np.array([not g.size for g in groups])
     fewest = min(g.size for g in groups if g.size)
     near = near_groups(int((~empty).sum()), nprobe, fewest)
-    top = np.empty((n, near), dtype=np.int64)
+    probes = np.empty((n, nprobe), dtype=np.int64)
     step = max(1, ASSIGN_ELEMS // dim)
     for s in range(0, n, step):
-        top[s : s + step] = _top(np.where(empty, -np.inf, widen(x[s : s + step]) @ coarse.T), near)
-    best = np.full((n, nprobe), -np.inf, dtype=np.float32)
-    probes = np.zeros((n, nprobe), dtype=np.int64)
-    for rank in range(near):  # one matrix product per (rank, group), merged into the best
-        order = np.argsort(top[:, rank], kind="stable")
-        bounds = np.searchsorted(top[order, rank], np.arange(len(coarse) + 1))
-        for g, lists in enumerate(groups):
-            tiles = order[bounds[g] : bounds[g + 1]]
-            for c in range(0, len(tiles), step):
-                rows = tiles[c : c + step]
-                sims = gather(x, rows) @ cents[lists].T
-                k = min(nprobe, len(lists))
-                pick = _top(sims, k)
-                both = np.concatenate([best[rows], np.take_along_axis(sims, pick, axis=1)], 1)
-                ids = np.concatenate([probes[rows], lists[pick]], axis=1)
-                keep = _top(both, nprobe)
-                best[rows] = np.take_along_axis(both, keep, axis=1)
-                probes[rows] = np.take_along_axis(ids, keep, axis=1)
+        xb = widen(x[s : s + step])
+        top = _top(np.where(empty, -np.inf, xb @ coarse.T), near)
+        probes[s : s + step] = _probe_block(xb, top, groups, cents, nprobe)
     return probes
+
+
+def _probe_block(
+    xb: np.ndarray, top: np.ndarray, groups: list[np.ndarray], cents: np.ndarray, nprobe: int
+) -> np.ndarray:
+    """The ``nprobe`` nearest lists of the float32 tiles ``xb`` among the lists of their
+    near groups ``top`` (tiles x near): each group's best ``nprobe`` lists go into the
+    tile's slots of that group's rank, then the best slots win (ties: nearer group)."""
+    b, near = top.shape
+    sims = np.full((b, near * nprobe), -np.inf, dtype=np.float32)
+    ids = np.zeros((b, near * nprobe), dtype=np.int64)
+    flat = top.ravel()
+    order = np.argsort(flat, kind="stable")
+    bounds = np.searchsorted(flat[order], np.arange(len(groups) + 1))
+    for g, lists in enumerate(groups):
+        pos = order[bounds[g] : bounds[g + 1]]
+        if not (pos.size and lists.size):
+            continue
+        rows, rank = pos // near, pos % near
+        found = xb[rows] @ cents[lists].T
+        pick = _top(found, min(nprobe, len(lists)))
+        cols = rank[:, None] * nprobe + np.arange(pick.shape[1])
+        sims[rows[:, None], cols] = np.take_along_axis(found, pick, axis=1)
+        ids[rows[:, None], cols] = lists[pick]
+    return np.take_along_axis(ids, _top(sims, nprobe), axis=1)
 
 
 def _score_block(
