@@ -18,7 +18,6 @@ from blindpairs.workspace import REPLACED, Workspace
 from pairs.rows import PartRows
 from pairs.vector_hash import row_hashes
 from pairs.vector_parts import VectorParts
-from pairs.widen import narrow
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +127,7 @@ def _read(
         rows = x if mine.all() else x[mine]
         hashes[d[mine]] = row_hashes(rows)
         if out is not None:
-            out[d[mine]] = narrow(rows) if out.dtype == np.float16 else rows
+            out[d[mine]] = rows
 
     off = parts.visit(keep)
     if off:

@@ -103,8 +103,9 @@ class VectorParts:
         with pq.ParquetFile(part) as fh:
             for batch in fh.iter_batches(BATCH_ROWS, columns=[schemas.EMBEDDING_VECTOR]):
                 flat = batch.column(0).flatten().to_numpy(zero_copy_only=False)
-                x = np.array(flat, dtype=np.float32).reshape(batch.num_rows, self.dim)
-                bad += self._unit(part, first, x)
+                x = np.asarray(flat, dtype=np.float32).reshape(batch.num_rows, self.dim)
+                x, off = self._unit(part, first, x)
+                bad += off
                 work(first, x)
                 first += batch.num_rows
         return bad
@@ -124,25 +125,28 @@ class VectorParts:
     def _name(self, row: int) -> str:
         return self.ids[row] if row < len(self.ids) else f"row {row}"
 
-    def _unit(self, part: Path, first: int, x: np.ndarray) -> int:
-        """Check ``x`` and rescale it to unit norm in place; return how many norms were off
-        by more than the stored type's rounding explains."""
-        finite = np.isfinite(x).all(axis=1)
-        if not finite.all():
+    def _unit(self, part: Path, first: int, x: np.ndarray) -> tuple[np.ndarray, int]:
+        """Check ``x`` and rescale it to unit norm (a copy when a row needs it and ``x`` is
+        read-only); return it and how many norms were off by more than the stored type's
+        rounding explains."""
+        norms = np.linalg.norm(x, axis=1)
+        finite = np.isfinite(x).all(axis=1) if not np.isfinite(norms).all() else None
+        if finite is not None and not finite.all():
             bad = self._name(first + int(np.flatnonzero(~finite)[0]))
             raise InputError(
                 str(part),
                 f"{int((~finite).sum())} vector(s) with NaN/inf, e.g. tile "
                 f"{bad!r}; re-run embed for them",
             )
-        norms = np.linalg.norm(x, axis=1)
         if (norms == 0).any():
             bad = self._name(first + int(np.flatnonzero(norms == 0)[0]))
             raise InputError(str(part), f"zero vector for tile {bad!r}")
         drift = np.abs(norms - 1.0)
         rescale = drift > RESCALE_ABOVE
-        x[rescale] /= norms[rescale, None]
-        return int((drift > self.tolerance).sum())
+        if rescale.any():
+            x = x if x.flags.writeable else x.copy()
+            x[rescale] /= norms[rescale, None]
+        return x, int((drift > self.tolerance).sum())
 
     def gather(self, rows: np.ndarray) -> np.ndarray:
         """The float32 unit vectors of file rows ``rows`` (any order, repeats allowed)."""

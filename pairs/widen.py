@@ -1,13 +1,13 @@
-"""float16 <-> float32 conversions (and gathers) with torch, whose conversion is vectorised.
+"""float16 rows widened to float32 (and gathered) with torch, whose conversion is vectorised.
 
-NumPy's float16 <-> float32 casts run element by element (several times slower
-than torch's on this CPU); the conversion is exact either way (rounding to
-nearest even when narrowing), so the results are the same. torch is imported
-only when float16 rows are involved: runs that hold float32 rows (up to
-:data:`pairs.inputs.HOLD_FLOAT32_MAX` tiles) and a run with nothing to do never
-import it. torch runs these with one intra-op thread (restored afterwards): its
-thread team costs ~40x more than the conversion of one IVF list's rows on a
-loaded 2-core machine (16 ms instead of 0.35 ms for 977 x 768).
+NumPy's float16 -> float32 cast runs element by element (~2 ns an element on
+this CPU, ~10x torch's); the conversion is exact either way, so the results are
+the same (narrowing float32 to float16 is left to NumPy: torch was no faster).
+torch is imported only when float16 rows are widened: runs that hold float32
+rows (up to :data:`pairs.inputs.HOLD_FLOAT32_MAX` tiles) and a run with nothing
+to do never import it. torch runs these with one intra-op thread (restored
+afterwards): its thread team costs ~40x more than the conversion of one IVF
+list's rows on a loaded 2-core machine (16 ms instead of 0.35 ms for 977 x 768).
 """
 
 from __future__ import annotations
@@ -61,9 +61,3 @@ def gather(x: np.ndarray, rows: np.ndarray) -> np.ndarray:
     with _torch_one_thread() as torch:
         index = torch.from_numpy(np.ascontiguousarray(rows, dtype=np.int64))
         return torch.from_numpy(x).index_select(0, index).float().numpy()
-
-
-def narrow(x: np.ndarray) -> np.ndarray:
-    """float32 ``x`` rounded to float16 (nearest even, as NumPy's cast) with torch."""
-    with _torch_one_thread() as torch:
-        return torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)).half().numpy()
