@@ -106,10 +106,14 @@ def query_batches(queries: np.ndarray, batch: int) -> list[np.ndarray]:
     return [qidx[start : start + batch] for start in range(0, len(qidx), batch)]
 
 
-def _groups(labels: np.ndarray, members: np.ndarray, nlist: int) -> list[np.ndarray]:
-    order = np.argsort(labels, kind="stable")
-    bounds = np.searchsorted(labels[order], np.arange(nlist + 1))
-    return [members[order[bounds[i] : bounds[i + 1]]] for i in range(nlist)]
+def _groups(labels: np.ndarray, nlist: int) -> list[np.ndarray]:
+    """The tiles of each list, in tile order: ``labels`` (tiles x k) holds each tile's
+    lists; each group is a view of one array (no copy per list)."""
+    per = labels.shape[1] if labels.ndim == 2 else 1
+    order = np.argsort(labels.ravel(), kind="stable")
+    bounds = np.concatenate([[0], np.cumsum(np.bincount(labels.ravel(), minlength=nlist))])
+    order //= per
+    return [order[bounds[i] : bounds[i + 1]] for i in range(nlist)]
 
 
 def _kmeans(faiss: Any, x: np.ndarray, k: int, gpu: bool) -> Any:
@@ -193,6 +197,7 @@ def _two_level_lists(faiss: Any, x: np.ndarray, plan: SearchPlan) -> np.ndarray:
         )
         owner.append(np.full(k, g))
     cents = np.ascontiguousarray(np.concatenate(fine), dtype=np.float32)
+    del xs, fine, members  # the training sample is not needed while probing
     return _probe_two_level(x, coarse, cents, np.concatenate(owner), plan.nprobe)
 
 
@@ -279,10 +284,9 @@ class Lists:
 
 def build_lists(faiss: Any, x: np.ndarray, plan: SearchPlan) -> Lists:
     """Train the lists and group the tiles by own and by probed list."""
-    n = x.shape[0]
     probes = train_lists(faiss, x, plan)
-    own = _groups(probes[:, 0], np.arange(n), plan.nlist)
-    probing = _groups(probes.ravel(), np.repeat(np.arange(n), probes.shape[1]), plan.nlist)
+    own = _groups(probes[:, 0], plan.nlist)
+    probing = _groups(probes, plan.nlist)
     return Lists(probes, own, probing)
 
 

@@ -158,4 +158,4 @@ class VectorParts:
             out[lo:hi] = x[uniq[lo:hi] - first]
 
         self.visit(keep, uniq)
-        return out[inverse]
+        return out if len(uniq) == len(rows) and (uniq == rows).all() else out[inverse]
