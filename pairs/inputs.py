@@ -125,9 +125,12 @@ def _read(
         d = dest[first : first + len(x)]
         mine = d >= 0
         rows = x if mine.all() else x[mine]
-        hashes[d[mine]] = row_hashes(rows)
+        to: slice | np.ndarray = d[mine]
+        if len(to) and to[-1] - to[0] == len(to) - 1 and (np.diff(to) == 1).all():
+            to = slice(int(to[0]), int(to[-1]) + 1)  # a run in the same order: no scatter
+        hashes[to] = row_hashes(rows)
         if out is not None:
-            out[d[mine]] = rows
+            out[to] = rows
 
     off = parts.visit(keep)
     if off:
