@@ -146,3 +146,19 @@ def test_mine_results_do_not_depend_on_the_hold_limit(tmp_path, monkeypatch) -> 
         tables.append(pq.read_table(ws.pairs).select(["pair_id", "clip_sim", "dino_sim"]))
     assert tables[0].equals(tables[1])
     assert set(tables[0].column("pair_id").to_pylist()) == world["blind"]
+
+
+def test_pairs_of_near_duplicate_families_are_read_in_few_passes() -> None:
+    from pairs.rows import _chunks, grouped_order
+
+    rng = np.random.default_rng(3)
+    families = rng.permutation(10_000)[:500].reshape(100, 5)  # 100 families of 5 tiles
+    i, j = np.triu_indices(5, 1)
+    a = np.minimum(families[:, i], families[:, j]).ravel()
+    b = np.maximum(families[:, i], families[:, j]).ravel()
+    order = grouped_order(a, b)
+    assert sorted(order.tolist()) == list(range(len(a)))
+    passes = len(list(_chunks(a[order], b[order], 100)))
+    assert passes <= 6  # 500 distinct rows, up to 100 a pass
+    by_a = np.argsort(a, kind="stable")
+    assert len(list(_chunks(a[by_a], b[by_a], 100))) >= 2 * passes  # 14: families split
