@@ -48,7 +48,7 @@ def widen(x: np.ndarray) -> np.ndarray:
     """``x`` as float32: itself when it is float32, a torch-widened copy when float16."""
     if x.dtype == np.float32:
         return x
-    if x.dtype != np.float16:
+    if x.dtype != np.float16 or not x.flags.writeable:  # torch wants writable arrays
         return np.asarray(x, dtype=np.float32)
     with _torch_one_thread() as torch:
         return torch.from_numpy(np.ascontiguousarray(x)).float().numpy()
@@ -56,7 +56,7 @@ def widen(x: np.ndarray) -> np.ndarray:
 
 def gather(x: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """``x[rows]`` as float32 (rows of a 2-d array, any order, repeats allowed)."""
-    if x.dtype != np.float16 or x.ndim != 2 or not x.flags.c_contiguous:
+    if x.dtype != np.float16 or x.ndim != 2 or not (x.flags.c_contiguous and x.flags.writeable):
         return widen(x[rows])
     with _torch_one_thread() as torch:
         index = torch.from_numpy(np.ascontiguousarray(rows, dtype=np.int64))

@@ -28,6 +28,19 @@ def test_widen_and_gather_equal_numpys_cast_bit_for_bit() -> None:
     assert np.array_equal(got.view(np.uint32), x[rows].astype(np.float32).view(np.uint32))
 
 
+def test_read_only_float16_rows_are_widened_without_a_torch_warning() -> None:
+    import warnings
+
+    x = _halves()[:100].copy()
+    x.flags.writeable = False  # as Dask hands scattered arrays to a worker
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = gather(x, np.array([3, 1]))
+        whole = widen(x)
+    assert np.array_equal(got, x[[3, 1]].astype(np.float32))
+    assert np.array_equal(whole, x.astype(np.float32))
+
+
 def test_float32_rows_pass_through_without_torch() -> None:
     code = (
         "import sys, numpy as np\n"
