@@ -21,7 +21,8 @@ Reported: wall time, peak RSS, recall of the mined candidates (pairs.parquet's
 candidate file, before selection) against the exact blind pairs (the
 baseline's where it ran, else those of ``--recall-sample`` tiles by brute
 force), planted pairs found, the time ratio numpy/mine, and how the time grows
-with N (log-log slope between sizes).
+with N (log-log slope between sizes), the seconds in each step of the stage and
+the peak RSS so far when each step ended (the step that raised it).
 
 Usage (repository root): .venv/bin/python -m bench.mine [--sizes 10000,50000] [--dims 768,1024]
 (the NumPy baseline takes many minutes at 100k on a 2-core machine; the 1M figure:
@@ -185,7 +186,7 @@ PHASES = (
 )
 
 
-def _time_phases(phases: dict[str, float]) -> None:
+def _time_phases(phases: dict[str, float], peaks: dict[str, float]) -> None:
     import importlib
 
     for module_name, name in PHASES:
@@ -198,6 +199,7 @@ def _time_phases(phases: dict[str, float]) -> None:
                 return _inner(*args, **kwargs)
             finally:
                 phases[_name] = phases.get(_name, 0.0) + time.perf_counter() - t0
+                peaks[_name] = max(peaks.get(_name, 0.0), _peak_mb())
 
         setattr(module, name, timed)
 
@@ -208,13 +210,15 @@ def run_stage(root: Path, n: int, exact_max: int) -> dict:
     from pairs.mine import run_mine
 
     phases: dict[str, float] = {}
-    _time_phases(phases)
+    peaks: dict[str, float] = {}
+    _time_phases(phases, peaks)
     base_mb = _peak_mb()
     t0 = time.perf_counter()
     summary = run_mine(Workspace(root), _stage_params(exact_max, 500), quiet=True)
     wall = time.perf_counter() - t0
     return {
         "phases": phases,
+        "peaks": peaks,
         "method": "mine",
         "n": n,
         "wall_s": wall,
@@ -321,7 +325,8 @@ def _load() -> str:
     return f"load {one:.1f} {five:.1f} {fifteen:.1f}"
 
 
-def main() -> None:
+def main() -> int:
+    """Run the cases; return 1 when any of them failed (0 otherwise)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="10000,50000")
     parser.add_argument("--dims", default="768,1024")
@@ -336,7 +341,8 @@ def main() -> None:
     dims = [int(d) for d in args.dims.split(",")]
     if args.case:
         print(json.dumps(_run_case(args, sizes[0], dims[0])))
-        return
+        return 0
+    failed = False
     print(
         f"{'dim':>5} {'N':>8} {'method':>6} {'plan':>16} {'wall s':>8} {'peak MB':>8} "
         f"{'recall':>7} {'planted':>7} {'blind':>7} {'numpy/mine':>10}   ({_load()})"
@@ -351,8 +357,12 @@ def main() -> None:
                 check = _spawn("check", n, dim, args, root) if "error" not in mine else mine
             if "error" in check:
                 print(f"{dim:>5} {n:>8} mine failed: {check['error']}")
+                failed = True
                 continue
             base = _spawn("numpy", n, dim, args, Path()) if n <= args.baseline_max else None
+            if base is not None and "error" in base:
+                print(f"{dim:>5} {n:>8} numpy baseline failed: {base['error']}")
+                failed = True
             ratio, recall = None, check["sample_recall"]
             if base is not None and "error" not in base:
                 truth = set(base.pop("keys"))
@@ -382,6 +392,8 @@ def main() -> None:
                 )
             phases = ", ".join(f"{k} {v:.1f}" for k, v in mine["phases"].items())
             print(f"      (seconds in steps of the stage: {phases})")
+            peaks = ", ".join(f"{k} {v:.0f}" for k, v in mine["peaks"].items())
+            print(f"      (peak RSS MB at the end of each step: {peaks})")
             walls.append((n, mine["wall_s"]))
         for (n1, w1), (n2, w2) in zip(walls, walls[1:], strict=False):
             slope = math.log(w2 / w1) / math.log(n2 / n1)
@@ -389,7 +401,8 @@ def main() -> None:
                 f"      dim {dim}: mine time x{w2 / w1:.1f} from N={n1} to {n2} "
                 f"(grows ~N^{slope:.2f})"
             )
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -339,8 +339,12 @@ def _footer_kv(path: str | Path) -> dict[bytes, bytes]:
 
 def read_metadata(path: str | Path) -> dict[str, Any]:
     """Read the blindpairs JSON metadata of a Parquet file without reading its data."""
-    kv = _footer_kv(path)
-    raw = kv.get(META_KEY)
+    return metadata_of(_footer_kv(path))
+
+
+def metadata_of(kv: dict[bytes, bytes] | None) -> dict[str, Any]:
+    """The blindpairs JSON metadata in a footer's key-value metadata (``{}`` if none)."""
+    raw = (kv or {}).get(META_KEY)
     return json.loads(raw) if raw else {}
 
 

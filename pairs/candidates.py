@@ -13,9 +13,10 @@ from pairs.faiss_import import gpu_count
 from pairs.pairset import Candidates, pair_keys, rowwise_dot
 from pairs.rows import PartRows, pair_dots, search_matrix
 from pairs.runner import LocalRunner, Runner
-from pairs.search import MARGIN, build_lists, exact_method, f32, query_batches
+from pairs.search import MARGIN, build_lists, exact_method, query_batches
 from pairs.search_plan import SearchPlan
 from pairs.units import ExactUnit, IvfUnit, SearchData, Thresholds, Unit, search_slack
+from pairs.widen import gather, widen
 
 RECALL_SEED = 0
 EXACT_BLOCK_ELEMS = 1 << 25  # held rows x dim widened at a time by exact_neighbours
@@ -45,9 +46,9 @@ def exact_neighbours(x: np.ndarray | PartRows, rows: np.ndarray, tau: float) -> 
     found_i, found_j = [], []
     for s in range(0, len(rows), 512):
         r = rows[s : s + 512]
-        xr = f32(held[r])
+        xr = gather(held, r)
         for c in range(0, n, step):
-            i, j = np.nonzero(xr @ f32(held[c : c + step]).T >= radius)
+            i, j = np.nonzero(xr @ widen(held[c : c + step]).T >= radius)
             found_i.append(r[i])
             found_j.append(j + c)
     if not found_i:

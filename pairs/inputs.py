@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from blindpairs import schemas
 from blindpairs.errors import InputError, WorkspaceError
@@ -119,16 +120,21 @@ def _read(
     dest[source] = np.arange(n)
     out = np.empty((n, parts.dim), dtype=dtype) if dtype is not None else None
     hashes = np.empty(n, dtype=np.uint64)
-    off: list[int] = []
-    for first, x in parts.batches(off=off):
+
+    def keep(first: int, x: np.ndarray) -> None:  # runs in the reader threads
         d = dest[first : first + len(x)]
-        keep = d >= 0
-        rows = x if keep.all() else x[keep]
-        hashes[d[keep]] = row_hashes(rows)
+        mine = d >= 0
+        rows = x if mine.all() else x[mine]
+        to: slice | np.ndarray = d[mine]
+        if len(to) and to[-1] - to[0] == len(to) - 1 and (np.diff(to) == 1).all():
+            to = slice(int(to[0]), int(to[-1]) + 1)  # a run in the same order: no scatter
+        hashes[to] = row_hashes(rows)
         if out is not None:
-            out[d[keep]] = rows
-    if sum(off):
-        log.warning("%s: %d vectors not L2-normalised; normalising them", parts.folder, sum(off))
+            out[to] = rows
+
+    off = parts.visit(keep)
+    if off:
+        log.warning("%s: %d vectors not L2-normalised; normalising them", parts.folder, off)
     return out, hashes
 
 
@@ -176,31 +182,37 @@ class Alignment:
     left_out: dict[str, str]
 
 
+def _positions(ids: pa.Array, among: list[str]) -> np.ndarray:
+    """Index in ``among`` (unique ids) of each of ``ids``; -1 where absent."""
+    pos = pc.index_in(ids, value_set=pa.array(among, type=pa.string()))
+    return pos.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
 def align(tiles: pa.Table, clip: tuple[str, list[str]], dino: tuple[str, list[str]]) -> Alignment:
     """Keep tiles with a footprint and both embeddings (``(encoder id, tile ids in file
-    order)`` each), sorted by tile id; report the rest."""
-    tile_ids = tiles.column("tile_id").to_pylist()
-    clip_pos = {t: i for i, t in enumerate(clip[1])}
-    dino_pos = {t: i for i, t in enumerate(dino[1])}
+    order)`` each), sorted by tile id; report the rest (Arrow joins, no per-tile Python)."""
+    tile_ids = pc.cast(tiles.column("tile_id").combine_chunks(), pa.string())
+    rows = np.arange(len(tile_ids))
+    first = np.asarray(
+        pc.index_in(tile_ids, value_set=tile_ids).to_numpy(zero_copy_only=False), np.int64
+    )
+    c_pos, d_pos = _positions(tile_ids, clip[1]), _positions(tile_ids, dino[1])
     left_out: dict[str, str] = {}
-    keep_rows: dict[str, int] = {}
-    for row, tid in enumerate(tile_ids):
-        missing = [
-            name for name, pos in ((clip[0], clip_pos), (dino[0], dino_pos)) if tid not in pos
-        ]
-        if missing:
-            left_out[tid] = "no embedding from " + " and ".join(missing)
-        else:
-            keep_rows.setdefault(tid, row)
+    for row in np.flatnonzero((c_pos < 0) | (d_pos < 0)):
+        missing = [name for name, pos in ((clip[0], c_pos), (dino[0], d_pos)) if pos[row] < 0]
+        left_out[tile_ids[row].as_py()] = "no embedding from " + " and ".join(missing)
     for name, emb_ids in (clip, dino):
-        for tid in emb_ids:
-            if tid not in keep_rows and tid not in left_out:
-                left_out[tid] = f"embedded by {name} but not in tiles/"
-    ids = sorted(keep_rows)
-    table = tiles.take(pa.array([keep_rows[t] for t in ids], type=pa.int64()))
-    c_rows = np.fromiter((clip_pos[t] for t in ids), dtype=np.int64, count=len(ids))
-    d_rows = np.fromiter((dino_pos[t] for t in ids), dtype=np.int64, count=len(ids))
-    return Alignment(table, ids, c_rows, d_rows, left_out)
+        absent = ~pc.is_in(pa.array(emb_ids, pa.string()), value_set=tile_ids).to_numpy(
+            zero_copy_only=False
+        )
+        for i in np.flatnonzero(absent):
+            left_out.setdefault(emb_ids[i], f"embedded by {name} but not in tiles/")
+    keep = rows[(first == rows) & (c_pos >= 0) & (d_pos >= 0)]
+    kept = tile_ids.take(pa.array(keep))
+    order = keep[pc.sort_indices(kept).to_numpy()]
+    table = tiles.take(pa.array(order, type=pa.int64()))
+    ids = tile_ids.take(pa.array(order)).to_pylist()
+    return Alignment(table, ids, c_pos[order], d_pos[order], left_out)
 
 
 def load_inputs(

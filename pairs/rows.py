@@ -60,16 +60,39 @@ def _chunks(a: np.ndarray, b: np.ndarray, cap: int) -> Iterator[tuple[int, int, 
         start += k
 
 
+def grouped_order(a: np.ndarray, b: np.ndarray, rounds: int = 8) -> np.ndarray:
+    """An order of the pairs ``(a[i], b[i])`` that keeps pairs sharing tiles together
+    (near-duplicate families: fewer distinct rows a run), then by ``a``.
+
+    Groups are labelled by a few rounds of min-label propagation along the pairs
+    (connected components when they converge; any grouping keeps the results exact).
+    """
+    if not len(a):
+        return np.zeros(0, dtype=np.int64)
+    label = np.arange(int(max(a.max(), b.max())) + 1)
+    for _ in range(rounds):
+        low = np.minimum(label[a], label[b])
+        new = label.copy()
+        np.minimum.at(new, a, low)
+        np.minimum.at(new, b, low)
+        new = new[new]
+        if np.array_equal(new, label):
+            break
+        label = new
+    return np.lexsort((b, a, label[a]))
+
+
 def pair_dots(x: np.ndarray | PartRows, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """``x[a[i]] . x[b[i]]`` in float32, exactly as :func:`rowwise_dot` on the float32 rows.
 
     For :class:`PartRows` the distinct rows of a run of pairs are read in one pass
-    over the parts (at most :data:`GATHER_BYTES` of them at a time).
+    over the parts (at most :data:`GATHER_BYTES` of them at a time; pairs sharing
+    tiles in the same run, :func:`grouped_order`).
     """
     if isinstance(x, np.ndarray):
         return rowwise_dot(x, a, b)
     out = np.empty(len(a), dtype=np.float32)
-    order = np.argsort(a, kind="stable")
+    order = grouped_order(a, b)
     sa, sb = a[order], b[order]
     cap = max(2, GATHER_BYTES // (4 * max(1, x.parts.dim)))
     for start, stop, rows in _chunks(sa, sb, cap):

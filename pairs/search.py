@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from pairs.search_plan import SearchPlan
+from pairs.widen import gather, widen
 
 Pairs = tuple[np.ndarray, np.ndarray]
 # Searches return pairs down to radius - MARGIN, so float rounding of the search
@@ -32,12 +33,8 @@ KMEANS_ITER = 10
 KMEANS_POINTS = 64  # training tiles per list
 FLAT_LISTS_MAX = 1024  # more lists than this are trained and probed in two levels
 TWO_LEVEL_POINTS = 16  # training tiles per list of a two-level k-means
-NEAR_GROUPS = 8  # coarse groups whose lists a tile may probe
-
-
-def f32(x: np.ndarray) -> np.ndarray:
-    """``x`` as float32 (a copy only when it is float16)."""
-    return np.asarray(x, dtype=np.float32)
+NEAR_GROUPS = 8  # coarse groups whose lists a tile may probe, at least
+NEAR_SHARE = 3 / 16  # ... and at least this share of the coarse groups (12 of 64 at 1M tiles)
 
 
 def _canonical(rows: np.ndarray, cols: np.ndarray, queries: np.ndarray) -> Pairs:
@@ -54,7 +51,7 @@ def flat_index(faiss: Any, x: np.ndarray, gpu: bool) -> Any:
 
 
 def _range_batches(index: Any, x: np.ndarray, q: np.ndarray, radius: float) -> Pairs:
-    lims, _, found = index.range_search(f32(x[q]), radius)
+    lims, _, found = index.range_search(gather(x, q), radius)
     return np.repeat(q, np.diff(lims).astype(np.int64)), found.astype(np.int64)
 
 
@@ -65,7 +62,7 @@ def _knn_batches(index: Any, x: np.ndarray, q: np.ndarray, radius: float) -> Pai
     cols: list[np.ndarray] = []
     pending, k = q, min(n, 64)
     while pending.size:
-        sims, found = index.search(f32(x[pending]), k)
+        sims, found = index.search(gather(x, pending), k)
         full = sims[:, -1] >= radius if k < n else np.zeros(len(pending), dtype=bool)
         hit = (sims >= radius) & (found >= 0) & ~full[:, None]
         r, c = np.nonzero(hit)
@@ -76,7 +73,7 @@ def _knn_batches(index: Any, x: np.ndarray, q: np.ndarray, radius: float) -> Pai
             step = max(1, BLOCK_ELEMS // n)
             for s in range(0, len(pending), step):
                 part = pending[s : s + step]
-                r, c = np.nonzero(f32(x[part]) @ f32(x).T >= radius)
+                r, c = np.nonzero(gather(x, part) @ widen(x).T >= radius)
                 rows.append(part[r])
                 cols.append(c.astype(np.int64))
             break
@@ -109,10 +106,14 @@ def query_batches(queries: np.ndarray, batch: int) -> list[np.ndarray]:
     return [qidx[start : start + batch] for start in range(0, len(qidx), batch)]
 
 
-def _groups(labels: np.ndarray, members: np.ndarray, nlist: int) -> list[np.ndarray]:
-    order = np.argsort(labels, kind="stable")
-    bounds = np.searchsorted(labels[order], np.arange(nlist + 1))
-    return [members[order[bounds[i] : bounds[i + 1]]] for i in range(nlist)]
+def _groups(labels: np.ndarray, nlist: int) -> list[np.ndarray]:
+    """The tiles of each list, in tile order: ``labels`` (tiles x k) holds each tile's
+    lists; each group is a view of one array (no copy per list)."""
+    per = labels.shape[1] if labels.ndim == 2 else 1
+    order = np.argsort(labels.ravel(), kind="stable")
+    bounds = np.concatenate([[0], np.cumsum(np.bincount(labels.ravel(), minlength=nlist))])
+    order //= per
+    return [order[bounds[i] : bounds[i + 1]] for i in range(nlist)]
 
 
 def _kmeans(faiss: Any, x: np.ndarray, k: int, gpu: bool) -> Any:
@@ -128,7 +129,13 @@ def _kmeans(faiss: Any, x: np.ndarray, k: int, gpu: bool) -> Any:
         min_points_per_centroid=1,
         verbose=False,
     )
-    km.train(x)
+    threads = faiss.omp_get_max_threads()
+    if not gpu:  # small k-means: a team of OpenMP threads costs ~20x the work (2 loaded cores)
+        faiss.omp_set_num_threads(1)
+    try:
+        km.train(x)
+    finally:
+        faiss.omp_set_num_threads(threads)
     return km
 
 
@@ -156,7 +163,7 @@ def train_lists(faiss: Any, x: np.ndarray, plan: SearchPlan) -> np.ndarray:
     probes = np.empty((n, plan.nprobe), dtype=np.int64)
     step = max(1, ASSIGN_ELEMS // dim)
     for s in range(0, n, step):
-        _, probes[s : s + step] = km.index.search(f32(x[s : s + step]), plan.nprobe)
+        _, probes[s : s + step] = km.index.search(widen(x[s : s + step]), plan.nprobe)
     return probes
 
 
@@ -166,8 +173,8 @@ def _two_level_lists(faiss: Any, x: np.ndarray, plan: SearchPlan) -> np.ndarray:
     Training: k-means into the coarse groups on a sample of
     :data:`TWO_LEVEL_POINTS` tiles a list, then each group's sample into its share of
     the lists. Probing: the ``nprobe`` nearest lists among those of the tile's
-    :data:`NEAR_GROUPS` nearest coarse groups. Costs
-    ~N * (groups + NEAR_GROUPS * lists a group) * dim instead of N * nlist * dim; the
+    :func:`near_groups` nearest coarse groups. Costs
+    ~N * (groups + near groups * lists a group) * dim instead of N * nlist * dim; the
     probes are approximate near group borders (the measured recall says how much).
     """
     n = x.shape[0]
@@ -190,52 +197,72 @@ def _two_level_lists(faiss: Any, x: np.ndarray, plan: SearchPlan) -> np.ndarray:
         )
         owner.append(np.full(k, g))
     cents = np.ascontiguousarray(np.concatenate(fine), dtype=np.float32)
+    del xs, fine, members  # the training sample is not needed while probing
     return _probe_two_level(x, coarse, cents, np.concatenate(owner), plan.nprobe)
+
+
+def near_groups(groups: int, nprobe: int, fewest: int) -> int:
+    """How many of ``groups`` non-empty coarse groups a tile's probes come from:
+    :data:`NEAR_GROUPS`, or :data:`NEAR_SHARE` of them when more, or enough groups of
+    ``fewest`` lists to hold ``nprobe`` lists."""
+    share = math.ceil(NEAR_SHARE * groups)
+    return min(groups, max(NEAR_GROUPS, share, -(-nprobe // fewest)))
 
 
 def _probe_two_level(
     x: np.ndarray, coarse: np.ndarray, cents: np.ndarray, owner_of: np.ndarray, nprobe: int
 ) -> np.ndarray:
     """Each tile's ``nprobe`` nearest lists (``cents``, in coarse groups ``owner_of``)
-    among those of its nearest coarse groups, nearest first."""
+    among those of its nearest coarse groups, nearest first; a block of tiles at a time
+    (widened once), one matrix product per (block, group)."""
     n, dim = x.shape
     nprobe = min(nprobe, len(cents))
     groups = [np.flatnonzero(owner_of == g) for g in range(len(coarse))]
     empty = np.array([not g.size for g in groups])
     fewest = min(g.size for g in groups if g.size)
-    near = min(int((~empty).sum()), max(NEAR_GROUPS, -(-nprobe // fewest)))
-    top = np.empty((n, near), dtype=np.int64)
+    near = near_groups(int((~empty).sum()), nprobe, fewest)
+    probes = np.empty((n, nprobe), dtype=np.int64)
     step = max(1, ASSIGN_ELEMS // dim)
     for s in range(0, n, step):
-        top[s : s + step] = _top(np.where(empty, -np.inf, f32(x[s : s + step]) @ coarse.T), near)
-    best = np.full((n, nprobe), -np.inf, dtype=np.float32)
-    probes = np.zeros((n, nprobe), dtype=np.int64)
-    for rank in range(near):  # one matrix product per (rank, group), merged into the best
-        order = np.argsort(top[:, rank], kind="stable")
-        bounds = np.searchsorted(top[order, rank], np.arange(len(coarse) + 1))
-        for g, lists in enumerate(groups):
-            tiles = order[bounds[g] : bounds[g + 1]]
-            for c in range(0, len(tiles), step):
-                rows = tiles[c : c + step]
-                sims = f32(x[rows]) @ cents[lists].T
-                k = min(nprobe, len(lists))
-                pick = _top(sims, k)
-                both = np.concatenate([best[rows], np.take_along_axis(sims, pick, axis=1)], 1)
-                ids = np.concatenate([probes[rows], lists[pick]], axis=1)
-                keep = _top(both, nprobe)
-                best[rows] = np.take_along_axis(both, keep, axis=1)
-                probes[rows] = np.take_along_axis(ids, keep, axis=1)
+        xb = widen(x[s : s + step])
+        top = _top(np.where(empty, -np.inf, xb @ coarse.T), near)
+        probes[s : s + step] = _probe_block(xb, top, groups, cents, nprobe)
     return probes
+
+
+def _probe_block(
+    xb: np.ndarray, top: np.ndarray, groups: list[np.ndarray], cents: np.ndarray, nprobe: int
+) -> np.ndarray:
+    """The ``nprobe`` nearest lists of the float32 tiles ``xb`` among the lists of their
+    near groups ``top`` (tiles x near): each group's best ``nprobe`` lists go into the
+    tile's slots of that group's rank, then the best slots win (ties: nearer group)."""
+    b, near = top.shape
+    sims = np.full((b, near * nprobe), -np.inf, dtype=np.float32)
+    ids = np.zeros((b, near * nprobe), dtype=np.int64)
+    flat = top.ravel()
+    order = np.argsort(flat, kind="stable")
+    bounds = np.searchsorted(flat[order], np.arange(len(groups) + 1))
+    for g, lists in enumerate(groups):
+        pos = order[bounds[g] : bounds[g + 1]]
+        if not (pos.size and lists.size):
+            continue
+        rows, rank = pos // near, pos % near
+        found = xb[rows] @ cents[lists].T
+        pick = _top(found, min(nprobe, len(lists)))
+        cols = rank[:, None] * nprobe + np.arange(pick.shape[1])
+        sims[rows[:, None], cols] = np.take_along_axis(found, pick, axis=1)
+        ids[rows[:, None], cols] = lists[pick]
+    return np.take_along_axis(ids, _top(sims, nprobe), axis=1)
 
 
 def _score_block(
     x: np.ndarray, q: np.ndarray, d: np.ndarray, radius: float, probes: np.ndarray
 ) -> Iterator[Pairs]:
-    xd = f32(x[d])
+    xd = gather(x, d)
     step = max(1, BLOCK_ELEMS // max(1, len(d)))
     for start in range(0, len(q), step):
         qc = q[start : start + step]
-        r, c = np.nonzero(f32(x[qc]) @ xd.T >= radius)
+        r, c = np.nonzero(gather(x, qc) @ xd.T >= radius)
         if not r.size:
             continue
         qi, dj = qc[r], d[c]
@@ -257,10 +284,9 @@ class Lists:
 
 def build_lists(faiss: Any, x: np.ndarray, plan: SearchPlan) -> Lists:
     """Train the lists and group the tiles by own and by probed list."""
-    n = x.shape[0]
     probes = train_lists(faiss, x, plan)
-    own = _groups(probes[:, 0], np.arange(n), plan.nlist)
-    probing = _groups(probes.ravel(), np.repeat(np.arange(n), probes.shape[1]), plan.nlist)
+    own = _groups(probes[:, 0], plan.nlist)
+    probing = _groups(probes, plan.nlist)
     return Lists(probes, own, probing)
 
 

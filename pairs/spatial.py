@@ -30,13 +30,14 @@ from blindpairs.footprints import join, lon_delta, wrap_lon
 
 EARTH_RADIUS_M = 6_371_008.8
 _DEG = np.pi / 180.0
+MEASURE_BLOCK = 1 << 14  # footprints measured at a time (bounds the temporary geometries)
 
 
 @dataclass(frozen=True)
 class Footprints:
     """Per-tile footprint facts, row-aligned with the mine stage's tiles."""
 
-    geoms: np.ndarray  # shapely geometries, lon/lat
+    wkb: pa.Array  # footprints, lon/lat (parsed again only for pairs near enough to test)
     scene: np.ndarray  # int scene codes
     lon: np.ndarray  # centroid, degrees
     lat: np.ndarray
@@ -44,7 +45,23 @@ class Footprints:
     width_m: np.ndarray  # sqrt(area)
 
     def take(self, keep: np.ndarray) -> Footprints:
-        return Footprints(*(getattr(self, f)[keep] for f in self.__dataclass_fields__))
+        rows = np.flatnonzero(keep) if keep.dtype == bool else keep
+        facts = (getattr(self, f)[keep] for f in ("scene", "lon", "lat", "radius_m", "width_m"))
+        return Footprints(self.wkb.take(pa.array(rows, type=pa.int64())), *facts)
+
+    def geoms(self, rows: np.ndarray) -> np.ndarray:
+        """The joined shapely footprints of ``rows``."""
+        return _parse(self.wkb.take(pa.array(rows, type=pa.int64())))[0]
+
+
+def _parse(wkb: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Joined shapely footprints (a tiny box where unusable) and the mask of usable ones."""
+    import shapely
+
+    geoms = shapely.from_wkb(wkb.to_numpy(zero_copy_only=False), on_invalid="ignore")
+    ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    ok &= np.isin(shapely.get_type_id(geoms), (3, 6))  # Polygon, MultiPolygon (split at 180)
+    return join(np.where(ok, geoms, shapely.box(0, 0, 1e-9, 1e-9))), ok
 
 
 def _local(shapely: Any, geoms: np.ndarray, lon0: np.ndarray, lat0: np.ndarray) -> np.ndarray:
@@ -62,28 +79,40 @@ def haversine_m(lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.n
     return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(h, 0, 1)))
 
 
+def _measure(shapely: Any, wkb: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """``(n, 4)`` centroid lon, lat, radius and width (metres) of footprints, and the
+    mask of usable ones."""
+    geoms, ok = _parse(wkb)
+    cent = shapely.centroid(geoms)
+    lon, lat = wrap_lon(shapely.get_x(cent)), shapely.get_y(cent)
+    coords, idx = shapely.get_coordinates(geoms, return_index=True)
+    vert = haversine_m(lon[idx], lat[idx], coords[:, 0], coords[:, 1])
+    radius = np.zeros(len(geoms))
+    np.maximum.at(radius, idx, vert)
+    width = np.sqrt(shapely.area(_local(shapely, geoms, lon, lat)))
+    return np.c_[lon, lat, radius, width], ok
+
+
 def load_footprints(tiles: pa.Table) -> tuple[Footprints, np.ndarray]:
-    """Parse footprints; return them and a mask of tiles whose footprint is usable."""
+    """Parse footprints; return them and a mask of tiles whose footprint is usable.
+
+    Footprints are parsed and measured :data:`MEASURE_BLOCK` tiles at a time and kept
+    as WKB (the shapely geometries of a million tiles would take about a GB)."""
     import shapely
 
-    geoms = shapely.from_wkb(
-        tiles.column("geometry").to_numpy(zero_copy_only=False), on_invalid="ignore"
-    )
-    ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-    ok &= np.isin(shapely.get_type_id(geoms), (3, 6))  # Polygon, MultiPolygon (split at 180)
-    safe = join(np.where(ok, geoms, shapely.box(0, 0, 1e-9, 1e-9)))
-    cent = shapely.centroid(safe)
-    lon, lat = wrap_lon(shapely.get_x(cent)), shapely.get_y(cent)
-    coords, idx = shapely.get_coordinates(safe, return_index=True)
-    vert = haversine_m(lon[idx], lat[idx], coords[:, 0], coords[:, 1])
-    radius = np.zeros(len(safe))
-    np.maximum.at(radius, idx, vert)
-    width = np.sqrt(shapely.area(_local(shapely, safe, lon, lat)))
+    wkb = tiles.column("geometry").combine_chunks()
+    n = len(wkb)
+    facts, ok = np.empty((n, 4)), np.empty(n, dtype=bool)
+    for s in range(0, n, MEASURE_BLOCK):
+        facts[s : s + MEASURE_BLOCK], ok[s : s + MEASURE_BLOCK] = _measure(
+            shapely, wkb.slice(s, MEASURE_BLOCK)
+        )
+    lon, lat, radius, width = facts.T.copy()
     ok &= width > 0
     _, scene = np.unique(
         tiles.column("scene_id").to_numpy(zero_copy_only=False), return_inverse=True
     )
-    return Footprints(safe, scene, lon, lat, radius, width), ok
+    return Footprints(wkb, scene, lon, lat, radius, width), ok
 
 
 def conflicts(
@@ -110,8 +139,8 @@ def conflicts(
     ia, ib = a[near], b[near]
     lon0 = wrap_lon(fp.lon[ia] + lon_delta(fp.lon[ia], fp.lon[ib]) / 2)
     lat0 = (fp.lat[ia] + fp.lat[ib]) / 2
-    ga = _local(shapely, fp.geoms[ia], lon0, lat0)
-    gb = _local(shapely, fp.geoms[ib], lon0, lat0)
+    ga = _local(shapely, fp.geoms(ia), lon0, lat0)
+    gb = _local(shapely, fp.geoms(ib), lon0, lat0)
     hit = shapely.intersects(ga, gb) | (shapely.distance(ga, gb) < min_d[near])
     if allow_same_place:
         other_date = fp.scene[ia] != fp.scene[ib]

@@ -32,3 +32,30 @@ def test_a_bench_starts_as_a_module(verb: str) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("usage:")
+
+
+def _bench_mine(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "bench.mine", "--dims", "768", *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=False,
+    )
+
+
+def test_bench_mine_runs_a_small_ivf_case_end_to_end() -> None:
+    done = _bench_mine("--sizes", "3000", "--exact-max", "1000", "--recall-sample", "200")
+    assert done.returncode == 0, done.stdout + done.stderr
+    rows = [line.split() for line in done.stdout.splitlines()]
+    mine = next(r for r in rows if r[:3] == ["768", "3000", "mine"])
+    numpy = next(r for r in rows if r[:3] == ["768", "3000", "numpy"])
+    assert mine[3] == "ivf" and float(mine[7]) >= 0.99  # recall against the baseline
+    assert int(mine[9]) == int(numpy[9])  # the same blind pairs as brute force
+    assert "seconds in steps of the stage" in done.stdout
+
+
+def test_bench_mine_exits_1_when_a_case_fails() -> None:
+    done = _bench_mine("--sizes", "3000", "--part-size", "0")
+    assert done.returncode == 1
+    assert "mine failed" in done.stdout

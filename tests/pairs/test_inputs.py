@@ -6,10 +6,12 @@ import json
 import sys
 
 import numpy as np
+import pyarrow as pa
 import pytest
 
 from blindpairs.errors import BlindpairsError, InputError, WorkspaceError
 from blindpairs.workspace import Workspace
+from pairs.inputs import align
 from pairs.mine import run_mine
 from pairs.params import MineParams
 from tests.pairs.inputs import CLIP, DINO, write_embeddings
@@ -159,3 +161,20 @@ def test_the_contract_reader_refuses_two_encoders_in_one_folder(ws: Workspace) -
     )
     with pytest.raises(InputError, match=r"part-z\.parquet.*'clip:other'.*mixed with.*encoder_id"):
         schemas.read_embeddings(ws.encoder_dir(CLIP))
+
+
+def test_align_keeps_first_rows_sorted_by_id_and_reports_the_rest_in_order() -> None:
+    tiles = pa.table({"tile_id": ["d", "b", "é", "a", "b", "x", "c"], "n": list(range(7))})
+    clip = ("clip", ["a", "b", "c", "é", "z", "d"])
+    dino = ("dino", ["c", "é", "b", "a", "y", "z"])
+    al = align(tiles, clip, dino)
+    assert al.ids == ["a", "b", "c", "é"]
+    assert al.tiles.column("n").to_pylist() == [3, 1, 6, 2]  # the first row of "b"
+    assert al.clip_rows.tolist() == [0, 1, 2, 3]
+    assert al.dino_rows.tolist() == [3, 2, 0, 1]
+    assert list(al.left_out.items()) == [
+        ("d", "no embedding from dino"),
+        ("x", "no embedding from clip and dino"),
+        ("z", "embedded by clip but not in tiles/"),
+        ("y", "embedded by dino but not in tiles/"),
+    ]

@@ -131,3 +131,33 @@ def test_float16_vectors_are_searched_with_the_float16_slack() -> None:
     sims = {p: float(x[p[0]] @ x[p[1]]) for p in want ^ got}
     assert all(abs(s - 0.95) <= FP16_SLACK for s in sims.values())
     assert len(want) > 100
+
+
+def test_two_level_probes_come_from_a_share_of_the_coarse_groups_at_scale() -> None:
+    from pairs.search import near_groups
+
+    assert near_groups(64, 8, 64) == 12  # 1M tiles: 4096 lists in 64 groups
+    assert near_groups(45, 8, 45) == 9  # 250 000 tiles: 2048 lists in 45 groups
+    assert near_groups(32, 8, 32) == 8
+    assert near_groups(6, 8, 10) == 6  # never more groups than there are
+    assert near_groups(40, 64, 4) == 16  # enough groups to hold nprobe lists
+
+
+def test_two_level_probes_are_the_nearest_lists_of_the_near_groups(monkeypatch) -> None:
+    from pairs import search
+
+    monkeypatch.setattr(search, "ASSIGN_ELEMS", 16 * 37)  # blocks of 37 tiles
+    rng = np.random.default_rng(5)
+    x = unit(rng.standard_normal((300, 16))).astype(np.float32)
+    coarse = unit(rng.standard_normal((10, 16))).astype(np.float32)
+    cents = unit(rng.standard_normal((40, 16))).astype(np.float32)
+    owner = rng.integers(0, 10, 40)
+    owner[owner == 3] = 4  # an empty group
+    got = search._probe_two_level(x, coarse, cents, owner, 5)
+    near = search.near_groups(9, 5, int(np.bincount(owner)[np.bincount(owner) > 0].min()))
+    for i in range(len(x)):
+        gsims = coarse @ x[i]
+        gsims[3] = -np.inf
+        allowed = np.isin(owner, np.argsort(-gsims)[:near])
+        sims = np.where(allowed, cents @ x[i], -np.inf)
+        assert got[i].tolist() == np.argsort(-sims, kind="stable")[:5].tolist()

@@ -6,6 +6,8 @@ pairs and the same similarities, bit for bit, as the float32 path.
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 from pyarrow import parquet as pq
@@ -74,8 +76,17 @@ def test_gather_reads_only_the_parts_holding_the_rows(ws: Workspace) -> None:
     _write_shuffled(ws, n=300, parts=4)
     parts = load_inputs(ws, CLIP, DINO, hold_max=0).dino.vectors.parts
     starts = parts.starts
-    read = [first for first, _ in parts.batches(np.array([starts[2] + 1]))]
+    read: list[int] = []
+    parts.visit(lambda first, _: read.append(first), np.array([starts[2] + 1]))
     assert read == [int(starts[2])]
+
+
+def test_parts_are_read_in_reader_threads(ws: Workspace) -> None:
+    _write_shuffled(ws, n=300, parts=4)
+    parts = load_inputs(ws, CLIP, DINO, hold_max=0).dino.vectors.parts
+    names: set[str] = set()
+    parts.visit(lambda first, x: names.add(threading.current_thread().name))
+    assert len(names) == 2 and all(n.startswith("parts") for n in names)
 
 
 def test_pair_dots_equal_rowwise_dot_in_several_passes(ws: Workspace, monkeypatch) -> None:
@@ -135,3 +146,19 @@ def test_mine_results_do_not_depend_on_the_hold_limit(tmp_path, monkeypatch) -> 
         tables.append(pq.read_table(ws.pairs).select(["pair_id", "clip_sim", "dino_sim"]))
     assert tables[0].equals(tables[1])
     assert set(tables[0].column("pair_id").to_pylist()) == world["blind"]
+
+
+def test_pairs_of_near_duplicate_families_are_read_in_few_passes() -> None:
+    from pairs.rows import _chunks, grouped_order
+
+    rng = np.random.default_rng(3)
+    families = rng.permutation(10_000)[:500].reshape(100, 5)  # 100 families of 5 tiles
+    i, j = np.triu_indices(5, 1)
+    a = np.minimum(families[:, i], families[:, j]).ravel()
+    b = np.maximum(families[:, i], families[:, j]).ravel()
+    order = grouped_order(a, b)
+    assert sorted(order.tolist()) == list(range(len(a)))
+    passes = len(list(_chunks(a[order], b[order], 100)))
+    assert passes <= 6  # 500 distinct rows, up to 100 a pass
+    by_a = np.argsort(a, kind="stable")
+    assert len(list(_chunks(a[by_a], b[by_a], 100))) >= 2 * passes  # 14: families split

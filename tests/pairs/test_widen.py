@@ -1,0 +1,68 @@
+"""float16 -> float32 widening with torch: exact, and torch only on the float16 path."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from pairs.widen import gather, widen
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _halves() -> np.ndarray:
+    bits = np.arange(1 << 16, dtype=np.uint16)
+    x = bits.view(np.float16)
+    return x[np.isfinite(x)].reshape(-1, 2)  # every finite value, subnormals included
+
+
+def test_widen_and_gather_equal_numpys_cast_bit_for_bit() -> None:
+    x = _halves()
+    assert np.array_equal(widen(x).view(np.uint32), x.astype(np.float32).view(np.uint32))
+    rows = np.array([5, 0, 5, len(x) - 1, 3], dtype=np.int64)
+    got = gather(x, rows)
+    assert got.dtype == np.float32
+    assert np.array_equal(got.view(np.uint32), x[rows].astype(np.float32).view(np.uint32))
+
+
+def test_read_only_float16_rows_are_widened_without_a_torch_warning() -> None:
+    import warnings
+
+    x = _halves()[:100].copy()
+    x.flags.writeable = False  # as Dask hands scattered arrays to a worker
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = gather(x, np.array([3, 1]))
+        whole = widen(x)
+    assert np.array_equal(got, x[[3, 1]].astype(np.float32))
+    assert np.array_equal(whole, x.astype(np.float32))
+
+
+def test_float32_rows_pass_through_without_torch() -> None:
+    code = (
+        "import sys, numpy as np\n"
+        "from pairs.widen import gather, widen\n"
+        "x = np.ones((4, 3), np.float32)\n"
+        "assert widen(x) is x and gather(x, np.array([1, 1])).shape == (2, 3)\n"
+        "assert 'torch' not in sys.modules\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=False
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def test_torch_thread_count_is_restored_after_conversions() -> None:
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        gather(np.ones((4, 3), np.float16), np.array([0, 2]))
+        widen(np.ones((2, 2), np.float16))
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
