@@ -124,9 +124,9 @@ def add_options(parser: argparse.ArgumentParser, params_cls: type) -> None:
         if meta.get("positional"):
             shown = f"the config file's '{f.name}:' list"
         # argparse %-formats help strings: a literal % must be doubled
-        # an empty default (e.g. no bands: chosen automatically) is told by the help itself
-        suffix = f"; default: {shown}" if shown not in ("", None) else ""
-        text = f"{meta['help']} [{f.name}{suffix}]".replace("%", "%%")
+        if shown == "":  # e.g. no bands given: the help says what happens then
+            shown = "not set"
+        text = f"{meta['help']} [{f.name}; default: {shown}]".replace("%", "%%")
         if meta.get("positional"):
             parser.add_argument(f.name, nargs="*", default=argparse.SUPPRESS, help=text)
             continue

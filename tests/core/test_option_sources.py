@@ -149,7 +149,7 @@ def test_help_and_errors_name_real_flags_and_keys(tmp_path, capsys) -> None:
     parsers = cli.build_parser()._defaults["_stage_parsers"]
     tile_help = " ".join(parsers["tile"].format_help().split())
     assert "[scenes; default: the config file's 'scenes:' list]" in tile_help
-    assert "(default: auto) [bands]" in tile_help  # an empty default is not shown as ''
+    assert "(default: auto) [bands; default: not set]" in tile_help  # not an empty string
     for name, stage_parser in parsers.items():
         assert "default: ]" not in stage_parser.format_help(), name
     mine_help = " ".join(parsers["mine"].format_help().split())
