@@ -123,9 +123,9 @@ def add_options(parser: argparse.ArgumentParser, params_cls: type) -> None:
         shown = ",".join(map(str, default)) if isinstance(default, tuple) else default
         if meta.get("positional"):
             shown = f"the config file's '{f.name}:' list"
-        # argparse %-formats help strings: a literal % must be doubled
         if shown == "":  # e.g. no bands given: the help says what happens then
             shown = "not set"
+        # argparse %-formats help strings: a literal % must be doubled
         text = f"{meta['help']} [{f.name}; default: {shown}]".replace("%", "%%")
         if meta.get("positional"):
             parser.add_argument(f.name, nargs="*", default=argparse.SUPPRESS, help=text)

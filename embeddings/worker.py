@@ -175,7 +175,7 @@ def batch_spans(n: int, step: int) -> list[tuple[int, int]]:
     return [(lo, min(lo + step, n)) for lo in range(0, n, step)]
 
 
-def prefetch_depth(step: int, device: str = "cuda") -> int:
+def prefetch_depth(step: int, device: str) -> int:
     """Batches decoded ahead of the forward: none on the CPU; elsewhere two, one for
     batches over PREFETCH_TILES / 2."""
     if device.split(":")[0] == "cpu":
