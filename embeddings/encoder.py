@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from embeddings.forward_thread import ForwardThread
 from embeddings.imageprep import TilePrep, decode_tensor, load_decoder, pil_to_tensor
 
 if TYPE_CHECKING:
@@ -105,8 +104,6 @@ class ImageEncoder:
         # One forward at a time per model: concurrent tasks on a threaded Dask
         # worker decode images in parallel while the model runs.
         self._lock = threading.Lock()
-        # On the CPU every forward runs in one thread (see embeddings.forward_thread).
-        self._forward_thread = ForwardThread() if device.type == "cpu" else None
 
     # ------------------------------------------------------------ properties
     @property
@@ -183,21 +180,10 @@ class ImageEncoder:
             )
         if x.shape[0] == 0:
             return np.zeros((0, self.dim), dtype=np.float32)
-        with self._lock:
-            if self._forward_thread is None:
-                raw = self._forward_raw(x)
-            else:
-                raw = self._forward_thread.call(lambda: self._forward_raw(x))
-        return l2_normalise(raw)
-
-    def _forward_raw(self, x: torch.Tensor) -> np.ndarray:
-        """The raw model outputs of one batch as float32 (grad and autocast modes are
-        per thread: both are entered in the thread that runs the model)."""
-        import torch
-
-        with torch.inference_mode(), self._autocast():
+        with self._lock, torch.inference_mode(), self._autocast():
             raw = self._forward_images(x.to(device=self._device, dtype=torch.float32))
-            return raw.float().cpu().numpy()
+            raw = raw.float().cpu().numpy()
+        return l2_normalise(raw)
 
     def _autocast(self) -> Any:
         import torch
