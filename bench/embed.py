@@ -40,12 +40,18 @@ import tempfile
 import time
 from pathlib import Path
 
-import torch
+from blindpairs import malloc
 
-from blindpairs.workspace import Workspace
-from embeddings.encoder import ImageEncoder
-from embeddings.registry import FAMILIES, get_spec, list_encoders
-from embeddings.spec import EncoderOptions
+# As the blindpairs command does when it starts (like with like): before importing torch,
+# whose import starts a thread (the arena limit only holds for threads without an arena).
+malloc.tune()
+
+import torch  # noqa: E402
+
+from blindpairs.workspace import Workspace  # noqa: E402
+from embeddings.encoder import ImageEncoder  # noqa: E402
+from embeddings.registry import FAMILIES, get_spec, list_encoders  # noqa: E402
+from embeddings.spec import EncoderOptions  # noqa: E402
 
 
 def random_weights_encoder(encoder_id: str, device: str, dtype: str) -> ImageEncoder:

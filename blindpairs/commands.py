@@ -27,6 +27,8 @@ class Command:
     add_arguments: Callable[[argparse.ArgumentParser], None]
     run: Callable[[argparse.Namespace], int]
     description: str | None = None
+    # runs models on the CPU: the process gets blindpairs.malloc's settings at start
+    runs_models: bool = False
 
 
 def add_common_options(parser: argparse.ArgumentParser) -> None:

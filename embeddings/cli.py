@@ -93,6 +93,7 @@ COMMANDS = [
         "Runs on a local Dask cluster or --scheduler; resumes where a killed run stopped.",
         add_arguments=_add_embed_arguments,
         run=run_embed,
+        runs_models=True,
     ),
     Command(
         name="encoders",

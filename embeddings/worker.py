@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from blindpairs import malloc
 from blindpairs.errors import BlindpairsError
 from embeddings.encoder import ImageEncoder
 from embeddings.errors import EncoderLoadError
@@ -111,7 +112,12 @@ class ChunkResult:
 
 
 def get_encoder(config: EncoderConfig) -> ImageEncoder:
-    """The cached encoder for ``config``, created and warmed up on first use in this process."""
+    """The cached encoder for ``config``, created and warmed up on first use in this process.
+
+    Also tunes malloc (:mod:`blindpairs.malloc`) in a worker process that did not
+    start through the ``blindpairs`` command (a cluster given by address).
+    """
+    malloc.tune()
     with _CACHE_LOCK:
         if config not in _ENCODERS:
             while len(_ENCODERS) >= _MAX_CACHED:
@@ -126,6 +132,7 @@ def release_encoders() -> None:
     """Drop this process's cached encoders (after a local run; later stages need the memory)."""
     with _CACHE_LOCK:
         _ENCODERS.clear()
+    malloc.release()
 
 
 def _create(config: EncoderConfig) -> ImageEncoder:

@@ -72,6 +72,7 @@ COMMANDS = [
         help="score MLLMs on the benchmark (MMVP pair accuracy) and update the leaderboard",
         add_arguments=add_arguments,
         run=run,
+        runs_models=True,  # the clip: and hf: backends
         description=(
             "Ask each model every benchmark question (cached, retried, in parallel), parse "
             "the answers, and write <ws>/evaluation/<run>/{responses.jsonl,scores.json} and "
