@@ -6,8 +6,10 @@ gets. Each forward of a model then faults in its working memory afresh: one
 DINOv2 ViT-S/14 forward at batch 32 took ~450,000 minor page faults (~1.8 GB
 of new pages) every time, in the main thread as in a worker thread. With one
 arena, no mmap for single blocks and no automatic trim, the next forward
-reuses the memory of the last one (no faults once warm) and ran ~15-20% faster
-on this project's CPU machines (``bench/embed.py --stage``).
+reuses the memory of the last one (no faults once warm); the embed stage's
+DINOv2 rate rose 19% in alternating ``bench/embed.py --stage`` rounds. The
+tile stage did not gain (about 10% slower, more memory kept): only commands
+that run models ask for these settings (``Command.runs_models``).
 
 :func:`tune` applies those settings once per process, before its threads
 allocate (the arena limit only holds for threads that have no arena yet);
