@@ -35,7 +35,6 @@ from embeddings.worker import (
     EncoderConfig,
     Segment,
     embed_chunk,
-    preload,
     release_encoders,
 )
 
@@ -301,16 +300,12 @@ def _embed_chunks(
     job: EncoderJob, client: Any, params: EmbedParams, quiet: bool, summary: EncoderSummary
 ) -> None:
     start = time.perf_counter()
-    resources = task_resources(client, params.resource)
-    # the model loads on a worker while the client reads the first tiles (the future is
-    # kept until the job ends: Dask may cancel a task nobody holds)
-    warm = client.submit(preload, job.config, pure=False, resources=resources)
     results = compute.ordered_map(
         client,
         embed_chunk,
         chunk_tasks(job, params),
         window=_window(client),
-        resources=resources,
+        resources=task_resources(client, params.resource),
     )
     piece: ChunkResult | None = None  # the first piece of a part split between two tasks
     with progress(job.n_todo, f"embed {job.config.encoder_id}", unit="tile", quiet=quiet) as bar:
@@ -331,7 +326,6 @@ def _embed_chunks(
                 summary.load_seconds = max(summary.load_seconds, result.load_seconds)
                 summary.reasons.update(result.failures)
     summary.seconds = time.perf_counter() - start
-    warm.release()
 
 
 CHECKPOINT_FLAGS = {"clip": clip.CHECKPOINT_FLAG, "dino": dinov2.CHECKPOINT_FLAG}

@@ -15,7 +15,6 @@ given; one forward runs at a time per model).
 
 from __future__ import annotations
 
-import contextlib
 import threading
 import time
 from collections import deque
@@ -127,20 +126,6 @@ def get_encoder(config: EncoderConfig) -> ImageEncoder:
             encoder.warm_up()
             _ENCODERS[config] = encoder
         return _ENCODERS[config]
-
-
-def preload(config: EncoderConfig) -> float:
-    """Create and warm up ``config``'s encoder on this worker ahead of its first chunk.
-
-    The stage submits it before the client reads any tiles, so the model loads
-    while the first tiles are read; a chunk that arrives meanwhile waits for the
-    same load (the cache lock). Returns the seconds it took. A load error is left
-    to the first chunk, which reports it.
-    """
-    start = time.perf_counter()
-    with contextlib.suppress(BlindpairsError):
-        get_encoder(config)
-    return time.perf_counter() - start
 
 
 def release_encoders() -> None:

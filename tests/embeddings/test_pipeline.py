@@ -105,8 +105,7 @@ def test_batches_are_full_across_parts_and_parts_are_unchanged(
     params = dataclasses.replace(PARAMS, part_size=20)
     out = embed_workspace(workspace, params, local, quiet=True)[0]
     assert out.embedded == 9 and out.parts == 3
-    # tasks run in two threads (the model preloaded), so forwards may come in either order
-    assert sorted(forward_sizes) == [1, 4, 4]  # one part per forward would be [3, 3, 3]
+    assert forward_sizes == [4, 4, 1]  # one part per forward would be [3, 3, 3]
     # the first task held 2 batches (a, b and 2 tiles of c): c's part was joined from 2 pieces
     folder = workspace.encoder_dir(DINO)
     # one part per tiles part, named and filled as when each part was its own task
@@ -216,21 +215,3 @@ def test_torch_threads_follow_the_workers_threads(keep_torch_threads) -> None:
     for n in (1, 2):
         with compute.dask_client(workers=n) as client:
             assert client.submit(on_worker, pure=False).result() == (n, n)
-
-
-def test_preload_loads_the_model_a_chunk_then_finds_and_leaves_errors_to_chunks(
-    monkeypatch,
-) -> None:
-    worker.release_encoders()
-    calls: list[str] = []
-    monkeypatch.setattr(ImageEncoder, "warm_up", lambda self: calls.append(self.encoder_id))
-    assert worker.preload(CONFIG) > 0
-    task = ChunkTask(CONFIG, (Segment("part-a", ("a0",)),), (png(0),), batch_size=4)
-    result = embed_chunk(task)[0]
-    assert calls == [DINO]  # the chunk used the preloaded model
-    assert result.tile_ids == ["a0"]
-    bad = dataclasses.replace(CONFIG, checkpoint="/nonexistent/weights.safetensors")
-    worker.preload(bad)  # no exception: the first chunk reports it
-    failed = embed_chunk(dataclasses.replace(task, config=bad))[0]
-    assert failed.error is not None and "weights.safetensors" in str(failed.error)
-    worker.release_encoders()
