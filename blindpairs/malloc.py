@@ -27,6 +27,7 @@ import ctypes.util
 import logging
 import os
 import sys
+from collections.abc import Mapping
 from functools import cache
 
 log = logging.getLogger(__name__)
@@ -66,7 +67,7 @@ def _glibc() -> ctypes.CDLL | None:
     return libc
 
 
-def user_settings(environ: os._Environ[str] | dict[str, str] | None = None) -> list[str]:
+def user_settings(environ: Mapping[str, str] | None = None) -> list[str]:
     """The glibc malloc variables set in ``environ`` (default: this process's)."""
     env = os.environ if environ is None else environ
     found = [name for name in USER_VARIABLES if name in env]
