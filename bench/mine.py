@@ -123,6 +123,7 @@ def write_workspace(root: Path, n: int, dim: int, part_size: int) -> dict:
 
     from blindpairs import schemas
     from blindpairs.workspace import Workspace
+    from embeddings.store import PART_WRITE_OPTIONS
 
     ws = Workspace(root)
     clip, dino, _ = synthetic(n, dim)
@@ -153,7 +154,7 @@ def write_workspace(root: Path, n: int, dim: int, part_size: int) -> dict:
             rows = x[s : s + part_size]
             vec = pa.FixedSizeListArray.from_arrays(pa.array(rows.reshape(-1)), x.shape[1])
             table = pa.table({"tile_id": ids[s : s + part_size], "embedding": vec}, schema=schema)
-            pq.write_table(table, folder / f"part-{k:06d}.parquet")
+            pq.write_table(table, folder / f"part-{k:06d}.parquet", **PART_WRITE_OPTIONS)
     return {"n": n}
 
 

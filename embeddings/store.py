@@ -38,6 +38,10 @@ FAILURES = EMBED_FAILURES_FILE  # the contract's names (Workspace.embed_failures
 FAILURES_SCHEMA = EMBED_FAILURES_SCHEMA
 STORAGE_TYPES = {"float32": pa.float32(), "float16": pa.float16()}
 _NUMPY_TYPES = {"float32": np.float32, "float16": np.float16}
+# Parts keep dictionary encoding for the tile ids only: tried on the vectors it falls
+# back to plain after a dictionary page that left 512 x 768 float32 parts 40% larger
+# and ~25% slower to decode (docs/performance.md, "Embedding parts").
+PART_WRITE_OPTIONS: dict[str, Any] = {"use_dictionary": [EMBEDDING_ID]}
 
 
 # The embedding identity is defined once, in the contract (``schemas.embedding_identity``).
@@ -143,7 +147,7 @@ def write_part(
     )
     target = Path(encoder_dir) / name
     with atomic.atomic_path(target) as tmp:
-        pq.write_table(table, tmp)
+        pq.write_table(table, tmp, **PART_WRITE_OPTIONS)
     return target
 
 
@@ -195,7 +199,7 @@ def prune(encoder_dir: Path, wanted: Mapping[str, Any], keep: set[str]) -> int:
             part.unlink()
             continue
         with atomic.atomic_path(part) as tmp:
-            pq.write_table(table.filter(pa.array(mask)), tmp)
+            pq.write_table(table.filter(pa.array(mask)), tmp, **PART_WRITE_OPTIONS)
     failed = scan_failures(encoder_dir, key)
     record_failures(encoder_dir, wanted, [], resolved=[t for t in failed if t not in keep])
     return len(removed)

@@ -1,7 +1,9 @@
-"""Large workspaces: embeddings read batch by batch, CLIP held as float16, DINOv2 not held.
+"""Large workspaces: embeddings read batch by batch, CLIP held as float16 or bfloat16
+(bits), DINOv2 not held.
 
 The streamed path (forced here by a hold limit of 0 tiles) must give the same
-pairs and the same similarities, bit for bit, as the float32 path.
+pairs and the same similarities, bit for bit, as the float32 path, whichever
+type the CLIP rows are held in (``held_kind``: both are forced).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pyarrow import parquet as pq
 from blindpairs.workspace import Workspace
 from pairs import inputs as inputs_mod
 from pairs import rows as rows_mod
+from pairs.bf16 import narrow
 from pairs.candidates import SearchOptions, SearchVectors, Thresholds, find_candidates
 from pairs.faiss_import import import_faiss
 from pairs.inputs import load_inputs
@@ -25,6 +28,8 @@ from pairs.rows import PartRows, pair_dots
 from pairs.search_plan import SearchPlan
 from pairs.units import FP16_SLACK
 from pairs.vector_hash import row_hashes
+from pairs.vector_parts import VectorParts
+from pairs.widen import BF16_BITS
 from tests.pairs.inputs import CLIP, DINO, far_tiles, unit, write_embeddings, write_tiles
 from tests.pairs.world import make_world
 
@@ -43,7 +48,9 @@ def _write_shuffled(ws: Workspace, n: int = 300, parts: int = 4) -> tuple[list[s
     return world.ids, {"clip": world.clip, "dino": world.dino, "blind": world.blind}
 
 
-def test_streamed_inputs_hold_no_dinov2_matrix_and_clip_as_float16(ws: Workspace) -> None:
+def test_streamed_inputs_hold_no_dinov2_matrix_and_clip_as_float16_or_bfloat16(
+    ws: Workspace, held_kind: str
+) -> None:
     ids, world = _write_shuffled(ws)
     held = load_inputs(ws, CLIP, DINO, hold_max=10**9)
     streamed = load_inputs(ws, CLIP, DINO, hold_max=0)
@@ -52,8 +59,13 @@ def test_streamed_inputs_hold_no_dinov2_matrix_and_clip_as_float16(ws: Workspace
     dino, clip = streamed.dino.vectors, streamed.clip.vectors
     assert isinstance(dino, PartRows) and dino.held is None  # no DINOv2 matrix in memory
     assert isinstance(clip, PartRows) and clip.held is not None
-    assert clip.held.dtype == np.float16 and clip.held.shape == held.clip.vectors.shape
-    np.testing.assert_array_equal(clip.held, held.clip.vectors.astype(np.float16))
+    assert clip.held.shape == held.clip.vectors.shape
+    if held_kind == "float16":
+        assert clip.held.dtype == np.float16
+        np.testing.assert_array_equal(clip.held, held.clip.vectors.astype(np.float16))
+    else:
+        assert clip.held.dtype == BF16_BITS
+        np.testing.assert_array_equal(clip.held, narrow(held.clip.vectors))
     # rows read back from the parts are the held float32 rows, bit for bit
     pick = np.array([7, 0, 299, 7, 150])
     np.testing.assert_array_equal(dino[pick], held.dino.vectors[pick])
@@ -101,6 +113,30 @@ def test_pair_dots_equal_rowwise_dot_in_several_passes(ws: Workspace, monkeypatc
     np.testing.assert_array_equal(pair_dots(streamed.dino.vectors, a, b), want)
 
 
+def test_pair_dots_read_sorted_file_rows_a_bounded_pass_at_a_time(
+    ws: Workspace, monkeypatch
+) -> None:
+    _write_shuffled(ws)
+    streamed = load_inputs(ws, CLIP, DINO, hold_max=0)
+    dino = streamed.dino.vectors
+    passes: list[np.ndarray] = []
+    real = VectorParts.gather
+
+    def spy(self: VectorParts, rows: np.ndarray) -> np.ndarray:
+        passes.append(rows.copy())
+        return real(self, rows)
+
+    monkeypatch.setattr(VectorParts, "gather", spy)
+    monkeypatch.setattr(rows_mod, "GATHER_BYTES", 40 * 4 * dino.parts.dim)
+    rng = np.random.default_rng(4)
+    a, b = rng.integers(0, 300, 500), rng.integers(0, 300, 500)
+    pair_dots(dino, a, b)
+    # each pass: sorted, distinct file rows (returned as read: no reordered second copy)
+    assert len(passes) >= 2 and all(len(r) <= 40 and (np.diff(r) > 0).all() for r in passes)
+    want = np.unique(dino.source[np.concatenate([a, b])])
+    assert np.array_equal(np.unique(np.concatenate(passes)), want)
+
+
 def test_float16_search_agrees_with_float32_within_the_slack() -> None:
     rng = np.random.default_rng(1)
     x = unit(rng.standard_normal((500, 768)))
@@ -122,7 +158,9 @@ def _search(x16: np.ndarray | PartRows, dino, n: int, plan: SearchPlan):
 
 
 @pytest.mark.parametrize("plan", [SearchPlan("exact"), SearchPlan("ivf", nlist=8, nprobe=3)])
-def test_streamed_search_finds_the_float32_candidates(ws: Workspace, plan: SearchPlan) -> None:
+def test_streamed_search_finds_the_float32_candidates(
+    ws: Workspace, plan: SearchPlan, held_kind: str
+) -> None:
     _write_shuffled(ws)
     held = load_inputs(ws, CLIP, DINO, hold_max=10**9)
     streamed = load_inputs(ws, CLIP, DINO, hold_max=0)
@@ -136,7 +174,7 @@ def test_streamed_search_finds_the_float32_candidates(ws: Workspace, plan: Searc
     assert got.recall == want.recall
 
 
-def test_mine_results_do_not_depend_on_the_hold_limit(tmp_path, monkeypatch) -> None:
+def test_mine_results_do_not_depend_on_the_hold_limit(tmp_path, monkeypatch, held_kind) -> None:
     tables = []
     for limit in (10**9, 0):
         ws = Workspace(tmp_path / f"ws{limit}")
