@@ -9,7 +9,6 @@ from typing import Any
 
 import numpy as np
 
-from pairs.bf16 import operand, pow2_rows, products
 from pairs.faiss_import import gpu_count
 from pairs.pairset import Candidates, pair_keys, rowwise_dot
 from pairs.rows import PartRows, pair_dots, search_matrix
@@ -17,6 +16,7 @@ from pairs.runner import LocalRunner, Runner
 from pairs.search import MARGIN, build_lists, exact_method, query_batches
 from pairs.search_plan import SearchPlan
 from pairs.units import ExactUnit, IvfUnit, SearchData, Thresholds, Unit, search_slack
+from pairs.widen import gather, widen
 
 RECALL_SEED = 0
 EXACT_BLOCK_ELEMS = 1 << 25  # held rows x dim widened at a time by exact_neighbours
@@ -37,19 +37,18 @@ def exact_neighbours(x: np.ndarray | PartRows, rows: np.ndarray, tau: float) -> 
     """Keys of every pair (row, j) with CLIP >= tau, by brute force (for recall).
 
     The held vectors are scanned in column blocks (float16 ones widened a block at a
-    time, bfloat16 ones multiplied as they are) and the pairs found are checked with
-    :func:`pair_dots`.
+    time) and the pairs found are checked with :func:`pair_dots`.
     """
     held = search_matrix(x)
     n = held.shape[0]
     radius = np.float32(tau - MARGIN - search_slack(held))
-    step = pow2_rows(EXACT_BLOCK_ELEMS // max(1, held.shape[1]))
+    step = max(1, EXACT_BLOCK_ELEMS // max(1, held.shape[1]))
     found_i, found_j = [], []
     for s in range(0, len(rows), 512):
         r = rows[s : s + 512]
-        xr = operand(held[r])
+        xr = gather(held, r)
         for c in range(0, n, step):
-            i, j = np.nonzero(products(xr, held[c : c + step]) >= radius)
+            i, j = np.nonzero(xr @ widen(held[c : c + step]).T >= radius)
             found_i.append(r[i])
             found_j.append(j + c)
     if not found_i:

@@ -15,18 +15,15 @@ import pyarrow.compute as pc
 from blindpairs import schemas
 from blindpairs.errors import InputError, WorkspaceError
 from blindpairs.workspace import REPLACED, Workspace
-from pairs.bf16 import held_dtype, narrow
 from pairs.rows import PartRows
 from pairs.vector_hash import row_hashes
 from pairs.vector_parts import VectorParts
-from pairs.widen import BF16_BITS
 
 log = logging.getLogger(__name__)
 
 TILE_COLUMNS = ["tile_id", "scene_id", "geometry", "gsd_m", "width", "height"]
 # Up to this many tiles both vector sets are held in memory as float32. Above it the
-# CLIP vectors are held as bfloat16 or float16 (pairs.bf16.held_dtype) for the search
-# and the DINOv2 vectors are not held
+# CLIP vectors are held as float16 for the search and the DINOv2 vectors are not held
 # at all: both are read back exactly (float32) from the parts for the candidate pairs
 # only, so the results do not depend on this limit (see pairs.rows).
 HOLD_FLOAT32_MAX = 100_000
@@ -111,7 +108,7 @@ def _open(ws: Workspace, encoder_id: str) -> VectorParts:
 
 
 def _read(
-    parts: VectorParts, source: np.ndarray, dtype: np.dtype | type | None
+    parts: VectorParts, source: np.ndarray, dtype: type | None
 ) -> tuple[np.ndarray | None, np.ndarray]:
     """Read every vector once (checked, unit norm): the rows ``source`` (file rows, in
     output order) as ``dtype`` (None: not kept) and their hashes.
@@ -133,7 +130,7 @@ def _read(
             to = slice(int(to[0]), int(to[-1]) + 1)  # a run in the same order: no scatter
         hashes[to] = row_hashes(rows)
         if out is not None:
-            out[to] = narrow(rows) if out.dtype == BF16_BITS else rows
+            out[to] = rows
 
     off = parts.visit(keep)
     if off:
@@ -147,11 +144,7 @@ def _held(parts: VectorParts, source: np.ndarray, ids: list[str], encoder_id: st
 
 
 def _streamed(
-    parts: VectorParts,
-    source: np.ndarray,
-    ids: list[str],
-    encoder_id: str,
-    hold: np.dtype | type | None,
+    parts: VectorParts, source: np.ndarray, ids: list[str], encoder_id: str, hold: type | None
 ) -> EmbeddingSet:
     held, hashes = _read(parts, source, hold)
     rows = PartRows(dataclasses.replace(parts, ids=[]), source, held)
@@ -228,8 +221,8 @@ def load_inputs(
     """Tiles and both embedding sets, checked and aligned.
 
     Up to ``hold_max`` tiles (default :data:`HOLD_FLOAT32_MAX`) both sets are float32
-    arrays; above, CLIP is held as bfloat16 or float16 (:func:`pairs.bf16.held_dtype`)
-    and DINOv2 not at all (both read back exactly where needed).
+    arrays; above, CLIP is held as float16 and DINOv2 not at all (both read back
+    exactly where needed).
     """
     hold_max = HOLD_FLOAT32_MAX if hold_max is None else hold_max
     tiles = load_tiles(ws)
@@ -239,6 +232,6 @@ def load_inputs(
         clip = _held(clip_parts, al.clip_rows, al.ids, clip_id)
         dino = _held(dino_parts, al.dino_rows, al.ids, dino_id)
     else:
-        clip = _streamed(clip_parts, al.clip_rows, al.ids, clip_id, held_dtype())
+        clip = _streamed(clip_parts, al.clip_rows, al.ids, clip_id, np.float16)
         dino = _streamed(dino_parts, al.dino_rows, al.ids, dino_id, None)
     return MineInputs(al.tiles, clip, dino, al.left_out)

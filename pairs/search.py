@@ -18,7 +18,6 @@ from typing import Any
 
 import numpy as np
 
-from pairs.bf16 import like, operand, pow2_rows, products, take
 from pairs.search_plan import SearchPlan
 from pairs.widen import gather, widen
 
@@ -47,7 +46,7 @@ def _canonical(rows: np.ndarray, cols: np.ndarray, queries: np.ndarray) -> Pairs
 
 def flat_index(faiss: Any, x: np.ndarray, gpu: bool) -> Any:
     index = faiss.IndexFlatIP(x.shape[1])
-    index.add(np.ascontiguousarray(widen(x)))
+    index.add(np.ascontiguousarray(x, dtype=np.float32))
     return faiss.index_cpu_to_all_gpus(index) if gpu else index
 
 
@@ -181,7 +180,7 @@ def _two_level_lists(faiss: Any, x: np.ndarray, plan: SearchPlan) -> np.ndarray:
     n = x.shape[0]
     rng = np.random.default_rng(KMEANS_SEED)
     sample = np.sort(rng.choice(n, min(n, TWO_LEVEL_POINTS * plan.nlist), replace=False))
-    xs = np.ascontiguousarray(widen(x[sample]))
+    xs = np.ascontiguousarray(x[sample], dtype=np.float32)
     ngroups = max(2, round(math.sqrt(plan.nlist)))
     coarse = _kmeans(faiss, xs, ngroups, plan.gpu).centroids
     group = np.argmax(xs @ coarse.T, axis=1)
@@ -215,7 +214,7 @@ def _probe_two_level(
 ) -> np.ndarray:
     """Each tile's ``nprobe`` nearest lists (``cents``, in coarse groups ``owner_of``)
     among those of its nearest coarse groups, nearest first; a block of tiles at a time
-    (widened once unless bfloat16), one matrix product per (block, group)."""
+    (widened once), one matrix product per (block, group)."""
     n, dim = x.shape
     nprobe = min(nprobe, len(cents))
     groups = [np.flatnonzero(owner_of == g) for g in range(len(coarse))]
@@ -223,11 +222,10 @@ def _probe_two_level(
     fewest = min(g.size for g in groups if g.size)
     near = near_groups(int((~empty).sum()), nprobe, fewest)
     probes = np.empty((n, nprobe), dtype=np.int64)
-    step = pow2_rows(ASSIGN_ELEMS // dim)  # whole buckets: no padding copy of bfloat16 blocks
-    coarse, cents = like(coarse, x), like(cents, x)
+    step = max(1, ASSIGN_ELEMS // dim)
     for s in range(0, n, step):
-        xb = operand(x[s : s + step])
-        top = _top(np.where(empty, -np.inf, products(xb, coarse)), near)
+        xb = widen(x[s : s + step])
+        top = _top(np.where(empty, -np.inf, xb @ coarse.T), near)
         probes[s : s + step] = _probe_block(xb, top, groups, cents, nprobe)
     return probes
 
@@ -235,7 +233,7 @@ def _probe_two_level(
 def _probe_block(
     xb: np.ndarray, top: np.ndarray, groups: list[np.ndarray], cents: np.ndarray, nprobe: int
 ) -> np.ndarray:
-    """The ``nprobe`` nearest lists of the tiles ``xb`` among the lists of their
+    """The ``nprobe`` nearest lists of the float32 tiles ``xb`` among the lists of their
     near groups ``top`` (tiles x near): each group's best ``nprobe`` lists go into the
     tile's slots of that group's rank, then the best slots win (ties: nearer group)."""
     b, near = top.shape
@@ -249,7 +247,7 @@ def _probe_block(
         if not (pos.size and lists.size):
             continue
         rows, rank = pos // near, pos % near
-        found = products(take(xb, rows), take(cents, lists))[: len(rows), : len(lists)]
+        found = xb[rows] @ cents[lists].T
         pick = _top(found, min(nprobe, len(lists)))
         cols = rank[:, None] * nprobe + np.arange(pick.shape[1])
         sims[rows[:, None], cols] = np.take_along_axis(found, pick, axis=1)
@@ -260,11 +258,11 @@ def _probe_block(
 def _score_block(
     x: np.ndarray, q: np.ndarray, d: np.ndarray, radius: float, probes: np.ndarray
 ) -> Iterator[Pairs]:
-    xd = take(x, d)
+    xd = gather(x, d)
     step = max(1, BLOCK_ELEMS // max(1, len(d)))
     for start in range(0, len(q), step):
         qc = q[start : start + step]
-        r, c = np.nonzero(products(take(x, qc), xd)[: len(qc), : len(d)] >= radius)
+        r, c = np.nonzero(gather(x, qc) @ xd.T >= radius)
         if not r.size:
             continue
         qi, dj = qc[r], d[c]

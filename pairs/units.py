@@ -15,11 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from pairs import bf16
 from pairs.faiss_import import import_faiss
 from pairs.pairset import Candidates, pair_keys, rowwise_dot
 from pairs.search import Pairs, exact_batch, flat_index, list_pairs
-from pairs.widen import BF16_BITS
 
 _INDEXES: dict[str, Any] = {}  # run token -> the flat index of that run, one per process
 _INDEX_LOCK = threading.Lock()
@@ -30,7 +28,7 @@ class SearchData:
     """The arrays every unit of one search reads."""
 
     token: str  # names this search's flat index in the per-process cache
-    clip: np.ndarray  # float32; float16 or bfloat16 bits (the caller recomputes the similarities)
+    clip: np.ndarray  # float32, or float16 (then the caller recomputes the similarities)
     dino: np.ndarray | None  # None: the caller applies the DINOv2 filter
     queries: np.ndarray  # tiles to search (the others only as partners)
     sample: np.ndarray | None = None  # recall sample of an IVF search
@@ -93,13 +91,9 @@ Unit = ExactUnit | IvfUnit
 FP16_SLACK = 1e-3
 
 
-SLACKS = {np.dtype(np.float32): 0.0, np.dtype(np.float16): FP16_SLACK, BF16_BITS: bf16.SLACK}
-
-
 def search_slack(x: np.ndarray) -> float:
-    """Extra margin of the search on ``x``: 0 for float32, :data:`FP16_SLACK` for float16,
-    :data:`pairs.bf16.SLACK` for bfloat16 bits."""
-    return SLACKS[x.dtype]
+    """Extra margin of the search on ``x``: 0 for float32, :data:`FP16_SLACK` for float16."""
+    return 0.0 if x.dtype == np.float32 else FP16_SLACK
 
 
 def cached_index(data: SearchData, gpu: bool) -> Any:

@@ -1,7 +1,4 @@
-"""float16 and bfloat16 rows widened to float32 (and gathered) with torch, whose conversion
-is vectorised.
-
-bfloat16 rows are held as their bits (:data:`BF16_BITS`, see :mod:`pairs.bf16`).
+"""float16 rows widened to float32 (and gathered) with torch, whose conversion is vectorised.
 
 NumPy's float16 -> float32 cast runs element by element (~2 ns an element on
 this CPU, ~10x torch's); the conversion is exact either way, so the results are
@@ -22,15 +19,13 @@ from typing import Any
 
 import numpy as np
 
-BF16_BITS = np.dtype(np.uint16)  # bfloat16 rows, held as their bits (NumPy has no bfloat16)
-_LOW = (np.dtype(np.float16), BF16_BITS)  # the held types torch widens
 _LOCK = threading.Lock()
 _USERS = 0  # conversions in progress (in any thread)
 _SAVED = 1  # torch's thread count before the first of them
 
 
 @contextmanager
-def torch_one_thread() -> Iterator[Any]:
+def _torch_one_thread() -> Iterator[Any]:
     """torch, with one intra-op thread while any conversion is in progress."""
     import torch
 
@@ -49,28 +44,20 @@ def torch_one_thread() -> Iterator[Any]:
                 torch.set_num_threads(_SAVED)
 
 
-def _torch_rows(torch: Any, x: np.ndarray) -> Any:
-    t = torch.from_numpy(x)
-    return t.view(torch.bfloat16) if x.dtype == BF16_BITS else t
-
-
 def widen(x: np.ndarray) -> np.ndarray:
-    """``x`` as float32: itself when it is float32, a torch-widened copy when float16 or
-    bfloat16 bits."""
+    """``x`` as float32: itself when it is float32, a torch-widened copy when float16."""
     if x.dtype == np.float32:
         return x
-    if x.dtype not in _LOW:
+    if x.dtype != np.float16 or not x.flags.writeable:  # torch wants writable arrays
         return np.asarray(x, dtype=np.float32)
-    if not x.flags.writeable:  # torch wants writable arrays
-        x = np.array(x)
-    with torch_one_thread() as torch:
-        return _torch_rows(torch, np.ascontiguousarray(x)).float().numpy()
+    with _torch_one_thread() as torch:
+        return torch.from_numpy(np.ascontiguousarray(x)).float().numpy()
 
 
 def gather(x: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """``x[rows]`` as float32 (rows of a 2-d array, any order, repeats allowed)."""
-    if x.dtype not in _LOW or x.ndim != 2 or not (x.flags.c_contiguous and x.flags.writeable):
+    if x.dtype != np.float16 or x.ndim != 2 or not (x.flags.c_contiguous and x.flags.writeable):
         return widen(x[rows])
-    with torch_one_thread() as torch:
+    with _torch_one_thread() as torch:
         index = torch.from_numpy(np.ascontiguousarray(rows, dtype=np.int64))
-        return _torch_rows(torch, x).index_select(0, index).float().numpy()
+        return torch.from_numpy(x).index_select(0, index).float().numpy()

@@ -1,9 +1,7 @@
-"""Large workspaces: embeddings read batch by batch, CLIP held as float16 or bfloat16
-(bits), DINOv2 not held.
+"""Large workspaces: embeddings read batch by batch, CLIP held as float16, DINOv2 not held.
 
 The streamed path (forced here by a hold limit of 0 tiles) must give the same
-pairs and the same similarities, bit for bit, as the float32 path, whichever
-type the CLIP rows are held in (``held_kind``: both are forced).
+pairs and the same similarities, bit for bit, as the float32 path.
 """
 
 from __future__ import annotations
@@ -17,7 +15,6 @@ from pyarrow import parquet as pq
 from blindpairs.workspace import Workspace
 from pairs import inputs as inputs_mod
 from pairs import rows as rows_mod
-from pairs.bf16 import narrow
 from pairs.candidates import SearchOptions, SearchVectors, Thresholds, find_candidates
 from pairs.faiss_import import import_faiss
 from pairs.inputs import load_inputs
@@ -29,7 +26,6 @@ from pairs.search_plan import SearchPlan
 from pairs.units import FP16_SLACK
 from pairs.vector_hash import row_hashes
 from pairs.vector_parts import VectorParts
-from pairs.widen import BF16_BITS
 from tests.pairs.inputs import CLIP, DINO, far_tiles, unit, write_embeddings, write_tiles
 from tests.pairs.world import make_world
 
@@ -48,9 +44,7 @@ def _write_shuffled(ws: Workspace, n: int = 300, parts: int = 4) -> tuple[list[s
     return world.ids, {"clip": world.clip, "dino": world.dino, "blind": world.blind}
 
 
-def test_streamed_inputs_hold_no_dinov2_matrix_and_clip_as_float16_or_bfloat16(
-    ws: Workspace, held_kind: str
-) -> None:
+def test_streamed_inputs_hold_no_dinov2_matrix_and_clip_as_float16(ws: Workspace) -> None:
     ids, world = _write_shuffled(ws)
     held = load_inputs(ws, CLIP, DINO, hold_max=10**9)
     streamed = load_inputs(ws, CLIP, DINO, hold_max=0)
@@ -59,13 +53,8 @@ def test_streamed_inputs_hold_no_dinov2_matrix_and_clip_as_float16_or_bfloat16(
     dino, clip = streamed.dino.vectors, streamed.clip.vectors
     assert isinstance(dino, PartRows) and dino.held is None  # no DINOv2 matrix in memory
     assert isinstance(clip, PartRows) and clip.held is not None
-    assert clip.held.shape == held.clip.vectors.shape
-    if held_kind == "float16":
-        assert clip.held.dtype == np.float16
-        np.testing.assert_array_equal(clip.held, held.clip.vectors.astype(np.float16))
-    else:
-        assert clip.held.dtype == BF16_BITS
-        np.testing.assert_array_equal(clip.held, narrow(held.clip.vectors))
+    assert clip.held.dtype == np.float16 and clip.held.shape == held.clip.vectors.shape
+    np.testing.assert_array_equal(clip.held, held.clip.vectors.astype(np.float16))
     # rows read back from the parts are the held float32 rows, bit for bit
     pick = np.array([7, 0, 299, 7, 150])
     np.testing.assert_array_equal(dino[pick], held.dino.vectors[pick])
@@ -158,9 +147,7 @@ def _search(x16: np.ndarray | PartRows, dino, n: int, plan: SearchPlan):
 
 
 @pytest.mark.parametrize("plan", [SearchPlan("exact"), SearchPlan("ivf", nlist=8, nprobe=3)])
-def test_streamed_search_finds_the_float32_candidates(
-    ws: Workspace, plan: SearchPlan, held_kind: str
-) -> None:
+def test_streamed_search_finds_the_float32_candidates(ws: Workspace, plan: SearchPlan) -> None:
     _write_shuffled(ws)
     held = load_inputs(ws, CLIP, DINO, hold_max=10**9)
     streamed = load_inputs(ws, CLIP, DINO, hold_max=0)
@@ -174,7 +161,7 @@ def test_streamed_search_finds_the_float32_candidates(
     assert got.recall == want.recall
 
 
-def test_mine_results_do_not_depend_on_the_hold_limit(tmp_path, monkeypatch, held_kind) -> None:
+def test_mine_results_do_not_depend_on_the_hold_limit(tmp_path, monkeypatch) -> None:
     tables = []
     for limit in (10**9, 0):
         ws = Workspace(tmp_path / f"ws{limit}")
