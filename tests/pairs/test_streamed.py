@@ -64,6 +64,18 @@ def test_streamed_inputs_hold_no_dinov2_matrix_and_clip_as_float16(ws: Workspace
     np.testing.assert_array_equal(held.clip.hashes, row_hashes(held.clip.vectors))
 
 
+def test_rows_in_file_order_are_held_as_numpys_float16(ws: Workspace) -> None:
+    world = make_world(300, n_blind=6, n_decoys=3)
+    write_tiles(ws, "s1", far_tiles("t", 300))
+    for enc, x in ((CLIP, world.clip), (DINO, world.dino)):
+        write_embeddings(ws, enc, world.ids, x)  # one part, tile order: rows land by slice
+    held = load_inputs(ws, CLIP, DINO, hold_max=10**9).clip.vectors
+    clip = load_inputs(ws, CLIP, DINO, hold_max=0).clip.vectors
+    assert isinstance(clip, PartRows) and clip.held is not None
+    want = held.astype(np.float16)
+    np.testing.assert_array_equal(clip.held.view(np.uint16), want.view(np.uint16))
+
+
 def test_vectors_land_in_tile_order_from_shuffled_parts(ws: Workspace) -> None:
     ids, world = _write_shuffled(ws)
     got = load_inputs(ws, CLIP, DINO)
