@@ -40,7 +40,7 @@ STORAGE_TYPES = {"float32": pa.float32(), "float16": pa.float16()}
 _NUMPY_TYPES = {"float32": np.float32, "float16": np.float16}
 # Parts keep dictionary encoding for the tile ids only: tried on the vectors it falls
 # back to plain after a dictionary page that left 512 x 768 float32 parts 40% larger
-# and ~25% slower to decode (docs/performance.md, "Embedding parts").
+# and ~25% slower to decode (docs/performance.md, "Mine stage at 1M tiles").
 PART_WRITE_OPTIONS: dict[str, Any] = {"use_dictionary": [EMBEDDING_ID]}
 
 
