@@ -121,9 +121,8 @@ def write_workspace(root: Path, n: int, dim: int, part_size: int) -> dict:
     import pyarrow.parquet as pq
     import shapely
 
-    from blindpairs import schemas
     from blindpairs.workspace import Workspace
-    from embeddings.store import PART_WRITE_OPTIONS
+    from embeddings.store import write_part
 
     ws = Workspace(root)
     clip, dino, _ = synthetic(n, dim)
@@ -145,16 +144,12 @@ def write_workspace(root: Path, n: int, dim: int, part_size: int) -> dict:
     pq.write_table(tiles, ws.tile_part("synthetic"))
     for enc, x in ((CLIP_ID, clip), (DINO_ID, dino)):
         meta = {"encoder_id": enc, "weights": "synthetic", "preprocessing": "none"}
-        schema = schemas.with_metadata(
-            schemas.embeddings_schema(x.shape[1]), {**meta, "dim": x.shape[1]}
-        )
+        meta["dim"] = x.shape[1]
         folder = ws.encoder_dir(enc)
         folder.mkdir(parents=True, exist_ok=True)
-        for k, s in enumerate(range(0, n, part_size)):
-            rows = x[s : s + part_size]
-            vec = pa.FixedSizeListArray.from_arrays(pa.array(rows.reshape(-1)), x.shape[1])
-            table = pa.table({"tile_id": ids[s : s + part_size], "embedding": vec}, schema=schema)
-            pq.write_table(table, folder / f"part-{k:06d}.parquet", **PART_WRITE_OPTIONS)
+        for k, s in enumerate(range(0, n, part_size)):  # as the embed stage writes them
+            part, rows = f"part-{k:06d}.parquet", x[s : s + part_size]
+            write_part(folder, part, ids[s : s + part_size], rows, meta, "float32")
     return {"n": n}
 
 
