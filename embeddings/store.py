@@ -25,11 +25,14 @@ from blindpairs.schemas import (
     EMBED_FAILURES_SCHEMA,
     EMBEDDING_ID,
     EMBEDDING_META_KEYS,
+    EMBEDDING_VECTOR,
     embedding_identity,
     embedding_identity_key,
     embeddings_schema,
     read_metadata,
     read_table,
+    vector_array,
+    vector_type,
     with_metadata,
 )
 from blindpairs.workspace import EMBED_FAILURES_FILE
@@ -37,7 +40,6 @@ from blindpairs.workspace import EMBED_FAILURES_FILE
 FAILURES = EMBED_FAILURES_FILE  # the contract's names (Workspace.embed_failures)
 FAILURES_SCHEMA = EMBED_FAILURES_SCHEMA
 STORAGE_TYPES = {"float32": pa.float32(), "float16": pa.float16()}
-_NUMPY_TYPES = {"float32": np.float32, "float16": np.float16}
 # Parts keep dictionary encoding for the tile ids only: tried on the vectors it falls
 # back to plain after a dictionary page that left 512 x 768 float32 parts 40% larger
 # and ~25% slower to decode (docs/performance.md, "Mine stage at 1M tiles").
@@ -139,10 +141,9 @@ def write_part(
         raise ValueError(
             f"{name}: refusing to write vectors of shape {vectors.shape} or non-finite"
         )
-    flat = pa.array(np.ascontiguousarray(vectors, dtype=_NUMPY_TYPES[storage]).ravel())
     schema = with_metadata(embeddings_schema(dim, STORAGE_TYPES[storage]), meta)
     table = pa.Table.from_arrays(
-        [pa.array(list(tile_ids), pa.string()), pa.FixedSizeListArray.from_arrays(flat, dim)],
+        [pa.array(list(tile_ids), pa.string()), vector_array(vectors, STORAGE_TYPES[storage])],
         schema=schema,
     )
     target = Path(encoder_dir) / name
@@ -198,8 +199,21 @@ def prune(encoder_dir: Path, wanted: Mapping[str, Any], keep: set[str]) -> int:
         if not any(mask):
             part.unlink()
             continue
+        kept = _current_types(table.filter(pa.array(mask)))
         with atomic.atomic_path(part) as tmp:
-            pq.write_table(table.filter(pa.array(mask)), tmp, **PART_WRITE_OPTIONS)
+            pq.write_table(kept, tmp, **PART_WRITE_OPTIONS)
     failed = scan_failures(encoder_dir, key)
     record_failures(encoder_dir, wanted, [], resolved=[t for t in failed if t not in keep])
     return len(removed)
+
+
+def _current_types(table: pa.Table) -> pa.Table:
+    """``table`` with its vector column of :func:`~blindpairs.schemas.vector_type` (a part
+    written before the elements were declared non-null is upgraded when rewritten)."""
+    field = table.schema.field(EMBEDDING_VECTOR)
+    want = vector_type(field.type.list_size, field.type.value_type)
+    if field.type == want:
+        return table
+    i = table.schema.get_field_index(EMBEDDING_VECTOR)
+    schema = table.schema.set(i, field.with_type(want))
+    return table.cast(schema)

@@ -60,9 +60,8 @@ def write_embeddings(
     }
     value_type = pa.from_numpy_dtype(np.dtype(dtype))
     schema = schemas.with_metadata(schemas.embeddings_schema(dim, value_type), meta)
-    flat = pa.array(vectors.reshape(-1), type=value_type)
     table = pa.table(
-        {"tile_id": list(ids), "embedding": pa.FixedSizeListArray.from_arrays(flat, dim)},
+        {"tile_id": list(ids), "embedding": schemas.vector_array(vectors, value_type)},
         schema=schema,
     )
     folder = ws.encoder_dir(encoder)
