@@ -141,10 +141,10 @@ def write_part(
         raise ValueError(
             f"{name}: refusing to write vectors of shape {vectors.shape} or non-finite"
         )
-    schema = with_metadata(embeddings_schema(dim, STORAGE_TYPES[storage]), meta)
+    stored = STORAGE_TYPES[storage]
     table = pa.Table.from_arrays(
-        [pa.array(list(tile_ids), pa.string()), vector_array(vectors, STORAGE_TYPES[storage])],
-        schema=schema,
+        [pa.array(list(tile_ids), pa.string()), vector_array(vectors, stored)],
+        schema=with_metadata(embeddings_schema(dim, stored), meta),
     )
     target = Path(encoder_dir) / name
     with atomic.atomic_path(target) as tmp:
