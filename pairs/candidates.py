@@ -11,6 +11,7 @@ import numpy as np
 
 from pairs.faiss_import import gpu_count
 from pairs.pairset import Candidates, pair_keys, rowwise_dot
+from pairs.parallel import cpu_threads
 from pairs.rows import PartRows, pair_dots, search_matrix
 from pairs.runner import LocalRunner, Runner
 from pairs.search import MARGIN, build_lists, exact_method, query_batches
@@ -125,9 +126,15 @@ class SearchOptions:
 
 
 def _plan_units(
-    faiss: Any, vectors: SearchVectors, plan: SearchPlan, options: SearchOptions, train_gpu: bool
+    faiss: Any,
+    vectors: SearchVectors,
+    plan: SearchPlan,
+    options: SearchOptions,
+    train_gpu: bool,
+    threads: int,
 ) -> tuple[SearchData, list[Unit]]:
-    """The search data and its units: query batches (exact) or IVF lists (k-means here)."""
+    """The search data and its units: query batches (exact) or IVF lists (k-means here,
+    probed on ``threads`` threads)."""
     token = uuid.uuid4().hex
     clip_x, queries = search_matrix(vectors.clip), vectors.queries
     dino_x = vectors.dino if vectors.held and isinstance(vectors.dino, np.ndarray) else None
@@ -137,7 +144,7 @@ def _plan_units(
             ExactUnit(r, run, plan.gpu) for r in query_batches(queries, options.batch)
         ]
         return SearchData(token, clip_x, dino_x, queries), units
-    lists = build_lists(faiss, clip_x, dataclasses.replace(plan, gpu=train_gpu))
+    lists = build_lists(faiss, clip_x, dataclasses.replace(plan, gpu=train_gpu), threads)
     everyone = bool(queries.all())
     groups = _list_groups(lists.own, lists.probing, options.batch)
     units = [IvfUnit(group, everyone) for group in groups]
@@ -184,7 +191,8 @@ def find_candidates(
         return SearchResult(Candidates.empty(), None, 0)
     runner = runner or LocalRunner()
     train_gpu = plan.gpu and gpu_count(faiss) > 0
-    data, units = _plan_units(faiss, vectors, plan, options, train_gpu)
+    threads = cpu_threads(runner.threads)
+    data, units = _plan_units(faiss, vectors, plan, options, train_gpu, threads)
     if bar is not None:
         bar.total = len(units)
     parts: list[Candidates] = []

@@ -1,16 +1,18 @@
 """Where the search units run: in this process (the default) or on a Dask cluster.
 
-:class:`LocalRunner` calls the units one after another (FAISS uses this
-machine's threads, or ``--workers`` of them). :class:`DaskRunner` scatters the
-search data once to every worker (``broadcast``), submits one task per unit
-through :func:`blindpairs.compute.ordered_map` (bounded in flight, results in
-order; a task whose worker dies is re-run elsewhere) and gives each task one
+:class:`LocalRunner` runs the units in this process: exact units one after
+another (FAISS uses this machine's threads, or ``--workers`` of them), IVF units
+side by side on that many threads with one BLAS thread each (:mod:`pairs.parallel`).
+:class:`DaskRunner` scatters the search data once to every worker (``broadcast``),
+submits one task per unit through :func:`blindpairs.compute.ordered_map` (bounded
+in flight, results in order; a task whose worker dies is re-run elsewhere) and gives each task one
 FAISS thread when the cluster has more than one worker thread.
 """
 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Protocol
@@ -18,13 +20,20 @@ from typing import Any, Protocol
 from blindpairs import compute
 from blindpairs.errors import BlindpairsError
 from pairs.faiss_import import gpu_count, import_faiss
+from pairs.parallel import cpu_threads, ordered_threads
 from pairs.units import SearchData, Thresholds, Unit, UnitResult, release_indexes, run_unit
 
 log = logging.getLogger(__name__)
 
 
 class Runner(Protocol):
-    """Runs search units; knows how many GPUs the search may use."""
+    """Runs search units; knows how many GPUs the search may use.
+
+    ``threads``: how many threads the work done in this process may use (training
+    and probing the IVF lists; None: all its cores).
+    """
+
+    threads: int | None
 
     def gpus(self) -> int: ...
 
@@ -37,7 +46,7 @@ RunnerFactory = Callable[[], contextlib.AbstractContextManager[Runner]]
 
 
 class LocalRunner:
-    """Run the units in this process, in order."""
+    """Run the units in this process; results in order."""
 
     def __init__(self, threads: int | None = None) -> None:
         self.threads = threads
@@ -48,11 +57,28 @@ class LocalRunner:
     def run(
         self, units: Iterable[Unit], data: SearchData, limits: Thresholds
     ) -> Iterator[UnitResult]:
+        threads = cpu_threads(self.threads)
+
+        def one(unit: Unit) -> UnitResult:
+            return run_unit(unit, data=data, limits=limits, threads=self.threads)
+
+        first, rest = _peek(units)
+        if first is None:
+            return
         try:
-            for unit in units:
-                yield run_unit(unit, data=data, limits=limits, threads=self.threads)
+            if first.side_by_side:
+                yield from ordered_threads(one, rest, threads)
+            else:
+                yield from map(one, rest)
         finally:
             release_indexes()
+
+
+def _peek(units: Iterable[Unit]) -> tuple[Unit | None, Iterator[Unit]]:
+    """The first unit (None: no units) and all the units (the first included)."""
+    it = iter(units)
+    first = next(it, None)
+    return first, itertools.chain([first], it) if first is not None else it
 
 
 def _worker_gpus() -> int:
@@ -61,6 +87,8 @@ def _worker_gpus() -> int:
 
 class DaskRunner:
     """Run the units as tasks on a Dask cluster (``client``)."""
+
+    threads = None  # the client process probes the IVF lists on all its cores
 
     def __init__(self, client: Any) -> None:
         self.client = client

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from pairs.parallel import ordered_threads
 from pairs.search_plan import SearchPlan
 from pairs.widen import gather, widen
 
@@ -148,14 +149,15 @@ def _top(sims: np.ndarray, k: int) -> np.ndarray:
     return np.take_along_axis(part, order, axis=1)
 
 
-def train_lists(faiss: Any, x: np.ndarray, plan: SearchPlan) -> np.ndarray:
+def train_lists(faiss: Any, x: np.ndarray, plan: SearchPlan, threads: int = 1) -> np.ndarray:
     """Spherical k-means over ``x``; return each tile's ``nprobe`` nearest lists (first = own).
 
     Up to :data:`FLAT_LISTS_MAX` lists: one k-means, every tile scored against every
-    list. Above: two levels (:func:`_two_level_lists`).
+    list by FAISS. Above: two levels (:func:`_two_level_lists`), probed on
+    ``threads`` threads.
     """
     if plan.nlist > FLAT_LISTS_MAX:
-        return _two_level_lists(faiss, x, plan)
+        return _two_level_lists(faiss, x, plan, threads)
     n, dim = x.shape
     rng = np.random.default_rng(KMEANS_SEED)
     sample = np.sort(rng.choice(n, min(n, KMEANS_POINTS * plan.nlist), replace=False))
@@ -167,7 +169,7 @@ def train_lists(faiss: Any, x: np.ndarray, plan: SearchPlan) -> np.ndarray:
     return probes
 
 
-def _two_level_lists(faiss: Any, x: np.ndarray, plan: SearchPlan) -> np.ndarray:
+def _two_level_lists(faiss: Any, x: np.ndarray, plan: SearchPlan, threads: int) -> np.ndarray:
     """Lists as sub-clusters of ~sqrt(nlist) coarse groups, and each tile's probes.
 
     Training: k-means into the coarse groups on a sample of
@@ -198,7 +200,8 @@ def _two_level_lists(faiss: Any, x: np.ndarray, plan: SearchPlan) -> np.ndarray:
         owner.append(np.full(k, g))
     cents = np.ascontiguousarray(np.concatenate(fine), dtype=np.float32)
     del xs, fine, members  # the training sample is not needed while probing
-    return _probe_two_level(x, coarse, cents, np.concatenate(owner), plan.nprobe)
+    owner_of = np.concatenate(owner)
+    return _probe_two_level(x, coarse, cents, owner_of, plan.nprobe, threads)
 
 
 def near_groups(groups: int, nprobe: int, fewest: int) -> int:
@@ -210,11 +213,17 @@ def near_groups(groups: int, nprobe: int, fewest: int) -> int:
 
 
 def _probe_two_level(
-    x: np.ndarray, coarse: np.ndarray, cents: np.ndarray, owner_of: np.ndarray, nprobe: int
+    x: np.ndarray,
+    coarse: np.ndarray,
+    cents: np.ndarray,
+    owner_of: np.ndarray,
+    nprobe: int,
+    threads: int = 1,
 ) -> np.ndarray:
     """Each tile's ``nprobe`` nearest lists (``cents``, in coarse groups ``owner_of``)
     among those of its nearest coarse groups, nearest first; a block of tiles at a time
-    (widened once), one matrix product per (block, group)."""
+    (widened once), one matrix product per (block, group), blocks side by side on
+    ``threads`` threads."""
     n, dim = x.shape
     nprobe = min(nprobe, len(cents))
     groups = [np.flatnonzero(owner_of == g) for g in range(len(coarse))]
@@ -223,10 +232,14 @@ def _probe_two_level(
     near = near_groups(int((~empty).sum()), nprobe, fewest)
     probes = np.empty((n, nprobe), dtype=np.int64)
     step = max(1, ASSIGN_ELEMS // dim)
-    for s in range(0, n, step):
+
+    def block(s: int) -> None:
         xb = widen(x[s : s + step])
         top = _top(np.where(empty, -np.inf, xb @ coarse.T), near)
         probes[s : s + step] = _probe_block(xb, top, groups, cents, nprobe)
+
+    for _ in ordered_threads(block, range(0, n, step), threads):
+        pass
     return probes
 
 
@@ -282,9 +295,10 @@ class Lists:
     probing: list[np.ndarray]
 
 
-def build_lists(faiss: Any, x: np.ndarray, plan: SearchPlan) -> Lists:
-    """Train the lists and group the tiles by own and by probed list."""
-    probes = train_lists(faiss, x, plan)
+def build_lists(faiss: Any, x: np.ndarray, plan: SearchPlan, threads: int = 1) -> Lists:
+    """Train the lists (probed on ``threads`` threads) and group the tiles by own and by
+    probed list."""
+    probes = train_lists(faiss, x, plan, threads)
     own = _groups(probes[:, 0], plan.nlist)
     probing = _groups(probes, plan.nlist)
     return Lists(probes, own, probing)

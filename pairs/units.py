@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -56,6 +56,7 @@ class UnitResult:
 class ExactUnit:
     """Query tiles ``rows`` against every tile, with a FAISS flat index."""
 
+    side_by_side: ClassVar[bool] = False  # FAISS spreads one unit over its own threads
     rows: np.ndarray
     method: str
     gpu: bool = False
@@ -69,6 +70,7 @@ class ExactUnit:
 class IvfUnit:
     """IVF lists: each list's probing tiles scored against its members."""
 
+    side_by_side: ClassVar[bool] = True  # NumPy pieces: units run in threads, one BLAS each
     lists: tuple[tuple[np.ndarray, np.ndarray], ...]  # (members, askers) of each list
     everyone: bool
 

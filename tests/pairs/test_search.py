@@ -143,7 +143,8 @@ def test_two_level_probes_come_from_a_share_of_the_coarse_groups_at_scale() -> N
     assert near_groups(40, 64, 4) == 16  # enough groups to hold nprobe lists
 
 
-def test_two_level_probes_are_the_nearest_lists_of_the_near_groups(monkeypatch) -> None:
+@pytest.mark.parametrize("threads", [1, 3])
+def test_two_level_probes_are_the_nearest_lists_of_the_near_groups(monkeypatch, threads) -> None:
     from pairs import search
 
     monkeypatch.setattr(search, "ASSIGN_ELEMS", 16 * 37)  # blocks of 37 tiles
@@ -153,7 +154,7 @@ def test_two_level_probes_are_the_nearest_lists_of_the_near_groups(monkeypatch) 
     cents = unit(rng.standard_normal((40, 16))).astype(np.float32)
     owner = rng.integers(0, 10, 40)
     owner[owner == 3] = 4  # an empty group
-    got = search._probe_two_level(x, coarse, cents, owner, 5)
+    got = search._probe_two_level(x, coarse, cents, owner, 5, threads)
     near = search.near_groups(9, 5, int(np.bincount(owner)[np.bincount(owner) > 0].min()))
     for i in range(len(x)):
         gsims = coarse @ x[i]
