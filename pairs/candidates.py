@@ -11,7 +11,7 @@ import numpy as np
 
 from pairs.faiss_import import gpu_count
 from pairs.pairset import Candidates, pair_keys, rowwise_dot
-from pairs.parallel import cpu_threads
+from pairs.parallel import cpu_threads, ordered_threads
 from pairs.rows import PartRows, pair_dots, search_matrix
 from pairs.runner import LocalRunner, Runner
 from pairs.search import MARGIN, build_lists, exact_method, query_batches
@@ -34,24 +34,31 @@ __all__ = [
 ]
 
 
-def exact_neighbours(x: np.ndarray | PartRows, rows: np.ndarray, tau: float) -> np.ndarray:
+def exact_neighbours(
+    x: np.ndarray | PartRows, rows: np.ndarray, tau: float, threads: int = 1
+) -> np.ndarray:
     """Keys of every pair (row, j) with CLIP >= tau, by brute force (for recall).
 
     The held vectors are scanned in column blocks (float16 ones widened a block at a
-    time) and the pairs found are checked with :func:`pair_dots`.
+    time), ``threads`` blocks side by side, and the pairs found are checked with
+    :func:`pair_dots`.
     """
     held = search_matrix(x)
     n = held.shape[0]
     radius = np.float32(tau - MARGIN - search_slack(held))
-    step = max(1, EXACT_BLOCK_ELEMS // max(1, held.shape[1]))
+    step = max(1, EXACT_BLOCK_ELEMS // max(1, held.shape[1] * threads))  # the same memory
     found_i, found_j = [], []
     for s in range(0, len(rows), 512):
         r = rows[s : s + 512]
         xr = gather(held, r)
-        for c in range(0, n, step):
+
+        def block(c: int, r: np.ndarray = r, xr: np.ndarray = xr) -> tuple[np.ndarray, np.ndarray]:
             i, j = np.nonzero(xr @ widen(held[c : c + step]).T >= radius)
-            found_i.append(r[i])
-            found_j.append(j + c)
+            return r[i], j + c
+
+        for fi, fj in ordered_threads(block, range(0, n, step), threads):
+            found_i.append(fi)
+            found_j.append(fj)
     if not found_i:
         return np.zeros(0, np.int64)
     i, j = np.concatenate(found_i), np.concatenate(found_j)
@@ -209,7 +216,7 @@ def find_candidates(
     cands = cands.take(np.lexsort((cands.b, cands.a)))
     if data.sample is None:
         return SearchResult(cands, None, 0)
-    truth = exact_neighbours(vectors.clip, np.flatnonzero(data.sample), limits.tau_clip)
+    truth = exact_neighbours(vectors.clip, np.flatnonzero(data.sample), limits.tau_clip, threads)
     got = np.unique(np.concatenate(found)) if found else np.zeros(0, np.int64)
     recall = float(np.isin(truth, got).mean()) if truth.size else None
     return SearchResult(cands, recall, int(truth.size))
