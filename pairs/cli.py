@@ -15,8 +15,9 @@ STAGE = "mine"
 NOT_EMBEDDED = "no embedding from"  # the left-out reason of pairs.inputs.align
 SHOWN_LEFT_OUT = 5
 LOCAL_HELP = (
-    "FAISS threads when no scheduler is given: mine then searches in this process, without "
-    "a Dask cluster (default: FAISS's own, all cores)"
+    "threads when no scheduler is given: mine then searches in this process, without a "
+    "Dask cluster; FAISS's for an exact search, IVF lists probed and scored N at a time "
+    "(default: all cores)"
 )
 
 

@@ -51,8 +51,9 @@ def test_help_says_what_workers_mean_without_a_scheduler(capsys) -> None:
     with pytest.raises(SystemExit):
         main(["mine", "--help"])
     help_text = " ".join(capsys.readouterr().out.split())
-    assert "--workers N FAISS threads when no scheduler is given" in help_text
+    assert "--workers N threads when no scheduler is given" in help_text
     assert "searches in this process" in help_text
+    assert "IVF lists probed and scored N at a time" in help_text
 
 
 def test_an_embed_only_config_sets_mine_s_encoders_too(ws: Workspace, tmp_path, capsys) -> None:
