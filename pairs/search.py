@@ -29,6 +29,7 @@ MARGIN = 1e-5
 GPU_MAX_K = 2048
 BLOCK_ELEMS = 1 << 22
 ASSIGN_ELEMS = 1 << 24  # rows x dim assigned to lists at a time (64 MiB of float32)
+MIN_BLOCK_ROWS = 1024  # tiles a probing block holds at least, however many threads
 KMEANS_SEED = 1234
 KMEANS_ITER = 10
 KMEANS_POINTS = 64  # training tiles per list
@@ -231,7 +232,9 @@ def _probe_two_level(
     fewest = min(g.size for g in groups if g.size)
     near = near_groups(int((~empty).sum()), nprobe, fewest)
     probes = np.empty((n, nprobe), dtype=np.int64)
-    step = max(1, ASSIGN_ELEMS // dim)
+    # blocks in flight hold as much as two whole blocks, on any number of threads
+    fewest = min(MIN_BLOCK_ROWS, ASSIGN_ELEMS // dim)
+    step = max(fewest, 2 * ASSIGN_ELEMS // (dim * max(2, threads)))
 
     def block(s: int) -> None:
         xb = widen(x[s : s + step])

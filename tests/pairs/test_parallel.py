@@ -108,3 +108,29 @@ def test_ivf_search_finds_the_same_candidates_on_one_thread_and_on_several(
         assert np.array_equal(c.a, c0.a) and np.array_equal(c.b, c0.b)
         assert np.array_equal(c.clip, c0.clip) and np.array_equal(c.dino, c0.dino)
         assert res.recall == got[0].recall
+
+
+def test_probing_blocks_shrink_with_threads_so_their_memory_stays_bounded(monkeypatch) -> None:
+    from pairs import search
+
+    monkeypatch.setattr(search, "ASSIGN_ELEMS", 16 * 400)  # one thread: blocks of 400 tiles
+    monkeypatch.setattr(search, "MIN_BLOCK_ROWS", 10)
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((1000, 16)).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    coarse, cents = x[:6], x[100:130]
+    owner = np.arange(30) % 6
+    sizes: list[int] = []
+    inner = search._probe_block
+
+    def recorded(xb, *args):
+        sizes.append(len(xb))
+        return inner(xb, *args)
+
+    monkeypatch.setattr(search, "_probe_block", recorded)
+    one = search._probe_two_level(x, coarse, cents, owner, 4, threads=1)
+    assert max(sizes) == 400
+    sizes.clear()
+    eight = search._probe_two_level(x, coarse, cents, owner, 4, threads=8)
+    assert max(sizes) == 100  # 8 blocks in flight hold as much as 2 whole ones
+    assert np.array_equal(one, eight)
