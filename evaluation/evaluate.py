@@ -256,6 +256,7 @@ def _run_facts(
         "judge_mode": grading.mode if judge else None,
         "judge_protocol": params.judge_protocol if judge else None,
         "judge_version": judge.protocol.version if judge else None,
+        "judge_sampling": judge.sampling() if judge else None,
         "random_weights": backend.random_weights,
         "benchmark_random_weights": bench.random_weights,
         "benchmark": bench.source,

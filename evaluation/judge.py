@@ -13,6 +13,11 @@ Two protocols (``--judge-protocol``):
   (repeatable), the answer passed as letter and option text (``(a) Open``),
   ``Yes.``/``no!`` accepted, and by default (``--judge-mode unparsed``) only the
   replies the deterministic parser cannot read are judged.
+
+A reasoning model as the judge (``o3-mini``, ``gpt-5``, ...; by name, or after an
+HTTP 400 under ``--token-param auto``) rejects any temperature and ``max_tokens``:
+it is asked with ``--max-completion-tokens`` at its own temperature, and
+scores.json's ``judge_sampling`` says so.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from dataclasses import dataclass
 from blindpairs.errors import ConfigError
 from evaluation.backends import split_id
 from evaluation.backends.http import ChatClient
-from evaluation.backends.openai_chat import make_client
+from evaluation.backends.openai_chat import TokenCap, make_client
 from evaluation.params import EvaluateParams
 
 JUDGE_VERSION = "mmvp-grader-v1"  # the blindpairs protocol
@@ -94,19 +99,42 @@ class Judge:
         self.protocol = PROTOCOLS[params.judge_protocol]
         self.cache_id = f"judge|{judge_id}|{self.protocol.version}"
         self.concurrency = params.concurrency
+        self.cap = TokenCap(model, params.token_param)
+        self.max_completion_tokens = params.max_completion_tokens
         self.client: ChatClient = make_client(params, f"--judge {judge_id}")
 
-    def grade(self, question: str) -> Verdict:
-        """Ask the judge ``question``; raise BackendItemError when it cannot be reached."""
+    def payload(self, question: str, param: str) -> dict:
+        """The request: the protocol's temperature and cap; a reasoning model (which
+        rejects both) gets ``--max-completion-tokens`` and its own sampling instead."""
         payload: dict = {
             "model": self.model,
             "messages": [
                 {"role": "system", "content": SYSTEM},
                 {"role": "user", "content": question},
             ],
-            "temperature": self.protocol.temperature,
         }
+        if param == "max_completion_tokens":
+            payload["max_completion_tokens"] = self.max_completion_tokens
+            return payload
+        payload["temperature"] = self.protocol.temperature
         if self.protocol.max_tokens is not None:
             payload["max_tokens"] = self.protocol.max_tokens
-        text, _attempts, _seconds = self.client.complete(payload)
+        return payload
+
+    def sampling(self) -> str:
+        """How the judge was asked, for scores.json (the protocol's, or a reasoning
+        model's own temperature)."""
+        if self.cap.param == "max_completion_tokens":
+            return (
+                f"max_completion_tokens={self.max_completion_tokens}, the model's own "
+                f"temperature (it rejects the protocol's {self.protocol.temperature:g})"
+            )
+        cap = "" if self.protocol.max_tokens is None else f", max_tokens={self.protocol.max_tokens}"
+        return f"temperature={self.protocol.temperature:g}{cap}"
+
+    def grade(self, question: str) -> Verdict:
+        """Ask the judge ``question``; raise BackendItemError when it cannot be reached."""
+        text, _attempts, _seconds = self.cap.complete(
+            self.client, lambda param: self.payload(question, param)
+        )
         return Verdict(text, read_verdict(text, self.protocol))

@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import re
 import threading
+from collections.abc import Callable
 from urllib.parse import urlparse
 
 from blindpairs.errors import ConfigError
@@ -63,6 +64,29 @@ def token_param(model: str, setting: str) -> str:
     return "max_completion_tokens" if REASONING_MODEL.match(model) else "max_tokens"
 
 
+class TokenCap:
+    """Which cap a model's requests carry; under ``auto``, switched once for the rest of
+    the run when the endpoint rejects it (HTTP 400 naming the parameter)."""
+
+    def __init__(self, model: str, setting: str) -> None:
+        self.auto = setting == "auto"
+        self.param = token_param(model, setting)
+        self._lock = threading.Lock()
+
+    def complete(self, client: ChatClient, build: Callable[[str], dict]) -> tuple[str, int, float]:
+        """``client.complete(build(param))``, retried once with the other cap if rejected."""
+        param = self.param
+        try:
+            return client.complete(build(param))
+        except BackendItemError as exc:
+            if not (self.auto and _REJECTED_PARAM.search(str(exc))):
+                raise
+            other = "max_tokens" if param == "max_completion_tokens" else "max_completion_tokens"
+            with self._lock:
+                self.param = other
+            return client.complete(build(other))
+
+
 class OpenAIChatBackend:
     """Asks one model on a chat-completions endpoint, ``concurrency`` requests at a time."""
 
@@ -74,11 +98,9 @@ class OpenAIChatBackend:
         self.model = model
         # generation settings are part of the model's identity in the cache
         self.cache_id = f"{self.id}|max_tokens={params.max_tokens}|T={params.temperature:g}"
-        self.auto = params.token_param == "auto"
-        self.param = token_param(model, params.token_param)
+        self.cap = TokenCap(model, params.token_param)
         self.max_completion_tokens = params.max_completion_tokens
-        self._lock = threading.Lock()
-        if self.param == "max_completion_tokens":
+        if self.cap.param == "max_completion_tokens":
             self.cache_id = f"{self.id}|max_completion_tokens={params.max_completion_tokens}"
         self.slug = slug(model, params)
         self.concurrency = params.concurrency
@@ -91,16 +113,9 @@ class OpenAIChatBackend:
             {"type": "text", "text": query.prompt},
             {"type": "image_url", "image_url": {"url": data_url(query.item.image)}},
         ]
-        param = self.param
-        try:
-            text, attempts, seconds = self.client.complete(self.payload(content, param))
-        except BackendItemError as exc:
-            if not (self.auto and _REJECTED_PARAM.search(str(exc))):
-                raise
-            other = "max_tokens" if param == "max_completion_tokens" else "max_completion_tokens"
-            with self._lock:
-                self.param = other
-            text, attempts, seconds = self.client.complete(self.payload(content, other))
+        text, attempts, seconds = self.cap.complete(
+            self.client, lambda param: self.payload(content, param)
+        )
         return Reply(text=text, latency_s=seconds, attempts=attempts)
 
     def payload(self, content: list, param: str) -> dict:

@@ -194,6 +194,45 @@ def test_judge_protocol_mmvp_is_mmvps_grader(tmp_path: Path, chat_server: FakeCh
     assert s["judge_protocol"] == "mmvp" and s["judge_mode"] == "all"
 
 
+@pytest.mark.parametrize("judge", ["o3-mini", "reasoning-judge"])
+def test_a_reasoning_model_judges_without_the_temperature_it_rejects(
+    tmp_path: Path, chat_server: FakeChatServer, judge: str
+) -> None:
+    """o3-mini is known by name; "reasoning-judge" answers HTTP 400 to a temperature and
+    max_tokens, and the judge switches (as the models' backend does)."""
+    ws = tmp_path / "ws"
+    write_benchmark(ws / "benchmark", make_items(2))
+    argv = ["evaluate", "-w", str(ws), "-q", "--models", "openai:m", "--judge", f"openai:{judge}"]
+    assert main([*argv, "--judge-mode", "all", *server_args(chat_server)]) == 0
+    judged = [p for p in chat_server.payloads if p["model"] == judge]
+    capped = [p for p in judged if "max_completion_tokens" in p]
+    assert capped and all(
+        p["max_completion_tokens"] == 4096 and "temperature" not in p and "max_tokens" not in p
+        for p in capped
+    )
+    # the requests before the switch (rejected; as many as were in flight at once)
+    first = [p for p in judged if p not in capped]
+    assert all(p["temperature"] == 0 and p["max_tokens"] == 5 for p in first)
+    assert bool(first) == judge.startswith("reasoning")
+    s = scores(ws, "openai_m")
+    assert s["judge_sampling"].startswith("max_completion_tokens=4096, the model's own")
+    text = (ws / "evaluation" / "openai_m" / "responses.jsonl").read_text()
+    rows = [json.loads(line) for line in text.splitlines() if line.strip()]
+    assert rows and all(r["judge_error"] is None and r["judge_verdict"] is True for r in rows)
+
+
+def test_an_ordinary_judge_is_asked_at_the_protocol_s_temperature(
+    tmp_path: Path, chat_server: FakeChatServer
+) -> None:
+    ws = tmp_path / "ws"
+    write_benchmark(ws / "benchmark", make_items(2))
+    argv = ["evaluate", "-w", str(ws), "-q", "--models", "openai:m", "--judge", "openai:judge"]
+    assert main([*argv, "--judge-mode", "all", *server_args(chat_server)]) == 0
+    judged = [p for p in chat_server.payloads if p["model"] == "judge"]
+    assert judged and all(p["temperature"] == 0 and p["max_tokens"] == 5 for p in judged)
+    assert scores(ws, "openai_m")["judge_sampling"] == "temperature=0, max_tokens=5"
+
+
 def test_mmvp_protocol_accepts_only_a_bare_yes_or_no() -> None:
     mmvp, ours = PROTOCOLS["mmvp"], PROTOCOLS["blindpairs"]
     assert read_verdict("yes", mmvp) is True and read_verdict("No", mmvp) is False
