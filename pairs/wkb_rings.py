@@ -22,8 +22,6 @@ MIN_POINTS = 4  # a closed ring
 
 def _buffers(wkb: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """Value offsets (``len + 1``, into ``data``) and the data bytes of a binary array."""
-    if not (pa.types.is_binary(wkb.type) or pa.types.is_large_binary(wkb.type)):
-        raise TypeError(f"footprints must be a binary array, not {wkb.type}")
     _, offsets, data = wkb.buffers()
     kind = np.int64 if pa.types.is_large_binary(wkb.type) else np.int32
     off = np.frombuffer(offsets, dtype=kind)[wkb.offset : wkb.offset + len(wkb) + 1]
@@ -40,7 +38,10 @@ def _u32(raw: np.ndarray, at: np.ndarray) -> np.ndarray:
 def one_ring_polygons(wkb: pa.Array) -> dict[int, tuple[np.ndarray, np.ndarray]]:
     """The little-endian one-ring 2-D Polygons of ``wkb``, grouped by point count:
     ``{points: (rows, coords)}`` with ``coords`` a ``(rows, points, 2)`` float64 array
-    of lon/lat (the closing point included). Other rows are in no group."""
+    of lon/lat (the closing point included). Other rows are in no group, and so are
+    all rows of an array that is not plain (large) binary (an extension type, say)."""
+    if not (pa.types.is_binary(wkb.type) or pa.types.is_large_binary(wkb.type)):
+        return {}
     off, raw = _buffers(wkb)
     start, length = off[:-1], np.diff(off)
     valid = ~np.asarray(wkb.is_null().to_numpy(zero_copy_only=False), dtype=bool)

@@ -7,7 +7,7 @@ import time
 
 import numpy as np
 import pytest
-from threadpoolctl import threadpool_info
+from threadpoolctl import threadpool_info, threadpool_limits
 
 from pairs.candidates import SearchOptions, SearchVectors, Thresholds, find_candidates
 from pairs.faiss_import import import_faiss
@@ -63,14 +63,15 @@ def test_an_error_is_raised_and_the_items_not_started_are_dropped() -> None:
 
 
 def test_blas_runs_on_one_thread_inside_and_is_restored_after() -> None:
-    before = _blas_threads()
-    if not before or max(before) < 2:
-        pytest.skip("BLAS has one thread here already: nothing to limit")
-    inside = list(ordered_threads(lambda _: _blas_threads(), range(4), threads=2))
-    assert all(max(seen) == 1 for seen in inside), inside
-    assert _blas_threads() == before
-    # one thread: a plain loop, BLAS left as it is
-    assert list(ordered_threads(lambda _: _blas_threads(), range(2), threads=1)) == [before] * 2
+    with threadpool_limits(limits=2, user_api="blas"):  # on any machine, a limit to undo
+        before = _blas_threads()
+        assert before and max(before) == 2  # NumPy's BLAS at least
+        inside = list(ordered_threads(lambda _: _blas_threads(), range(4), threads=2))
+        assert all(max(seen) == 1 for seen in inside), inside
+        assert _blas_threads() == before
+        # one thread: a plain loop, BLAS left as it is
+        one = list(ordered_threads(lambda _: _blas_threads(), range(2), threads=1))
+        assert one == [before] * 2
 
 
 def test_cpu_threads_is_the_request_or_the_usable_cores() -> None:

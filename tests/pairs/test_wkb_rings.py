@@ -78,3 +78,10 @@ def test_coordinates_are_the_polygon_s_own() -> None:
     ((rows, coords),) = one_ring_polygons(pa.array([shapely.to_wkb(g)])).values()
     assert rows.tolist() == [0]
     np.testing.assert_array_equal(coords[0], shapely.get_coordinates(g))
+
+
+def test_an_array_that_is_not_plain_binary_is_left_to_shapely() -> None:
+    wkb = pa.array([shapely.to_wkb(shapely.box(0, 0, 0.01, 0.01))], pa.binary())
+    as_string = pa.array([shapely.to_wkb(shapely.box(0, 0, 0.01, 0.01), hex=True)])
+    assert one_ring_polygons(as_string) == {}
+    assert len(one_ring_polygons(wkb)) == 1
