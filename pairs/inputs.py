@@ -201,10 +201,9 @@ def align(tiles: pa.Table, clip: tuple[str, list[str]], dino: tuple[str, list[st
     for row in np.flatnonzero((c_pos < 0) | (d_pos < 0)):
         missing = [name for name, pos in ((clip[0], c_pos), (dino[0], d_pos)) if pos[row] < 0]
         left_out[tile_ids[row].as_py()] = "no embedding from " + " and ".join(missing)
-    for name, emb_ids in (clip, dino):
-        absent = ~pc.is_in(pa.array(emb_ids, pa.string()), value_set=tile_ids).to_numpy(
-            zero_copy_only=False
-        )
+    for (name, emb_ids), pos in ((clip, c_pos), (dino, d_pos)):
+        absent = np.ones(len(emb_ids), dtype=bool)  # ids are unique: no tile points at these
+        absent[pos[pos >= 0]] = False
         for i in np.flatnonzero(absent):
             left_out.setdefault(emb_ids[i], f"embedded by {name} but not in tiles/")
     keep = rows[(first == rows) & (c_pos >= 0) & (d_pos >= 0)]
