@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from pairs import bf16
 from pairs.faiss_import import gpu_count
 from pairs.pairset import Candidates, pair_keys, rowwise_dot
 from pairs.parallel import cpu_threads, ordered_threads
@@ -40,20 +41,24 @@ def exact_neighbours(
     """Keys of every pair (row, j) with CLIP >= tau, by brute force (for recall).
 
     The held vectors are scanned in column blocks (float16 ones widened a block at a
-    time), ``threads`` blocks side by side, and the pairs found are checked with
-    :func:`pair_dots`.
+    time, or multiplied in bfloat16 where :func:`pairs.bf16.usable`), ``threads``
+    blocks side by side, and the pairs found are checked with :func:`pair_dots`.
     """
     held = search_matrix(x)
     n = held.shape[0]
     radius = np.float32(tau - MARGIN - search_slack(held))
     step = max(1, EXACT_BLOCK_ELEMS // max(1, held.shape[1] * threads))  # the same memory
     found_i, found_j = [], []
+    fast = bf16.usable(held)
     for s in range(0, len(rows), 512):
         r = rows[s : s + 512]
-        xr = gather(held, r)
+        xr = bf16.Scorer(held, r) if fast else gather(held, r)
 
-        def block(c: int, r: np.ndarray = r, xr: np.ndarray = xr) -> tuple[np.ndarray, np.ndarray]:
-            i, j = np.nonzero(xr @ widen(held[c : c + step]).T >= radius)
+        def block(c: int, r: np.ndarray = r, xr: Any = xr) -> tuple[np.ndarray, np.ndarray]:
+            if isinstance(xr, bf16.Scorer):
+                j, i = xr.hits(np.arange(c, min(n, c + step)), float(radius))
+            else:
+                i, j = np.nonzero(xr @ widen(held[c : c + step]).T >= radius)
             return r[i], j + c
 
         for fi, fj in ordered_threads(block, range(0, n, step), threads):

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from pairs import bf16
 from pairs.parallel import ordered_threads
 from pairs.search_plan import SearchPlan
 from pairs.widen import gather, widen
@@ -271,14 +272,21 @@ def _probe_block(
     return np.take_along_axis(ids, _top(sims, nprobe), axis=1)
 
 
+def _float32_hits(x: np.ndarray, d: np.ndarray) -> Callable[[np.ndarray, float], Pairs]:
+    """Positions ``(r, c)`` in ``q`` and ``d`` of the pairs whose float32 product of the
+    rows of ``x`` reaches the radius (``d``'s rows widened once)."""
+    xd = gather(x, d)
+    return lambda q, radius: np.nonzero(gather(x, q) @ xd.T >= radius)
+
+
 def _score_block(
     x: np.ndarray, q: np.ndarray, d: np.ndarray, radius: float, probes: np.ndarray
 ) -> Iterator[Pairs]:
-    xd = gather(x, d)
+    hits = bf16.Scorer(x, d).hits if bf16.usable(x) else _float32_hits(x, d)
     step = max(1, BLOCK_ELEMS // max(1, len(d)))
     for start in range(0, len(q), step):
         qc = q[start : start + step]
-        r, c = np.nonzero(gather(x, qc) @ xd.T >= radius)
+        r, c = hits(qc, radius)
         if not r.size:
             continue
         qi, dj = qc[r], d[c]

@@ -25,7 +25,7 @@ _SAVED = 1  # torch's thread count before the first of them
 
 
 @contextmanager
-def _torch_one_thread() -> Iterator[Any]:
+def torch_one_thread() -> Iterator[Any]:
     """torch, with one intra-op thread while any conversion is in progress."""
     import torch
 
@@ -50,7 +50,7 @@ def widen(x: np.ndarray) -> np.ndarray:
         return x
     if x.dtype != np.float16 or not x.flags.writeable:  # torch wants writable arrays
         return np.asarray(x, dtype=np.float32)
-    with _torch_one_thread() as torch:
+    with torch_one_thread() as torch:
         return torch.from_numpy(np.ascontiguousarray(x)).float().numpy()
 
 
@@ -58,6 +58,6 @@ def gather(x: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """``x[rows]`` as float32 (rows of a 2-d array, any order, repeats allowed)."""
     if x.dtype != np.float16 or x.ndim != 2 or not (x.flags.c_contiguous and x.flags.writeable):
         return widen(x[rows])
-    with _torch_one_thread() as torch:
+    with torch_one_thread() as torch:
         index = torch.from_numpy(np.ascontiguousarray(rows, dtype=np.int64))
         return torch.from_numpy(x).index_select(0, index).float().numpy()
