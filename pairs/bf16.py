@@ -6,9 +6,11 @@ Intel Cooper Lake, Sapphire Rapids and later) torch's bfloat16 matrix products
 So when the held CLIP rows are float16 (above :data:`pairs.inputs.HOLD_FLOAT32_MAX`
 tiles) and :func:`enabled`, the scoring of each IVF list multiplies them as bfloat16
 and keeps the products within :data:`SLACK` of the radius; those few are then checked
-exactly on the float16 rows (float32 arithmetic, as without bfloat16), so the pairs
-found are those of the float32 products. Only products change: the held rows, the
-probes and every similarity written are the same on every CPU.
+on the float32 dot of the same float16 rows (:func:`pairs.pairset.rowwise_dot`). That
+dot and a float32 matrix product differ by float32 rounding only (< 1e-5, the
+search's margin), and every unit checks its pairs again on the same dot, so the
+stage's candidates are the same with or without bfloat16. Only products change: the
+held rows, the probes and every similarity written are the same on every CPU.
 """
 
 from __future__ import annotations
@@ -55,8 +57,9 @@ def usable(x: np.ndarray) -> bool:
 def bucket(n: int) -> int:
     """``n`` rounded up to one of few sizes: a multiple of 16, then of 1/8 of its octave
     (at most 12.5% more). oneDNN builds a kernel for each new shape (IVF lists all
-    differ) and keeps it (~0.75 MB a shape, up to 1024 of them), which doubled the time
-    of a product and grew the 1M bench's peak by ~350 MB."""
+    differ) and keeps it (~0.75 MB a shape, up to 1024 of them): unpadded shapes
+    doubled the time of a product, and bucketed ones on both sides still grew the 1M
+    bench's peak by ~350 MB, hence :class:`Scorer`'s chunks."""
     step = max(16, 1 << max(0, n.bit_length() - 4))
     return -(-n // step) * step
 

@@ -66,3 +66,42 @@ def test_torch_thread_count_is_restored_after_conversions() -> None:
         assert torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(before)
+
+
+def test_pool_threads_convert_on_one_thread_each_and_leave_others_alone() -> None:
+    """The thread count is per thread: a pool thread leaving never raises another's."""
+    import threading
+
+    import torch
+
+    from pairs.widen import torch_one_thread
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    inside: list[int] = []
+    first_in, second_left = threading.Event(), threading.Event()
+
+    def first() -> None:
+        with torch_one_thread() as t:
+            first_in.set()
+            second_left.wait(10)
+            inside.append(t.get_num_threads())  # still 1 after the other thread left
+
+    def second() -> None:
+        first_in.wait(10)
+        torch.set_num_threads(2)
+        with torch_one_thread() as t:
+            inside.append(t.get_num_threads())
+        inside.append(torch.get_num_threads())  # its own count restored
+        second_left.set()
+
+    try:
+        threads = [threading.Thread(target=first), threading.Thread(target=second)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(inside) == [1, 1, 2]
+        assert torch.get_num_threads() == 2  # the main thread's count untouched
+    finally:
+        torch.set_num_threads(before)
