@@ -6,10 +6,9 @@ import numpy as np
 import pytest
 
 from pairs import bf16
-from pairs.candidates import SearchOptions, SearchVectors, Thresholds, find_candidates
 from pairs.faiss_import import import_faiss
 from pairs.search_plan import SearchPlan
-from tests.pairs.test_search import clustered
+from tests.pairs.test_search import clustered, search
 
 
 @pytest.fixture
@@ -80,13 +79,7 @@ def test_ivf_candidates_are_the_same_with_bf16_products(monkeypatch) -> None:
     def run(flag: str):
         monkeypatch.setenv(bf16.ENV, flag)
         bf16.enabled.cache_clear()
-        res = find_candidates(
-            faiss,
-            SearchVectors(x, x, np.ones(len(x), bool)),
-            plan,
-            Thresholds(clip_min=0.95, dino_max=0.99, tau_clip=0.95),
-            SearchOptions(batch=512, recall_sample=300),
-        )
+        res = search(faiss, x, plan, 0.95, dino_max=0.99, recall_sample=300)
         bf16.enabled.cache_clear()
         return res
 

@@ -18,16 +18,20 @@ def clustered(n: int, dim: int, clusters: int, spread: float, seed: int = 0) -> 
     return unit(centres[labels] + spread * rng.standard_normal((n, dim)) / np.sqrt(dim))
 
 
-def pair_set(faiss, x, plan, tau, queries=None, method=None) -> set[tuple[int, int]]:
+def search(faiss, x, plan, tau, queries=None, dino_max=2.0, **options):
+    """``find_candidates`` with ``x`` as both vector sets (all tiles queries by default)."""
     queries = np.ones(len(x), dtype=bool) if queries is None else queries
-    res = find_candidates(
+    return find_candidates(
         faiss,
         SearchVectors(x, x, queries),
         plan,
-        Thresholds(clip_min=tau, dino_max=2.0, tau_clip=tau),
-        SearchOptions(batch=512, method=method),
+        Thresholds(clip_min=tau, dino_max=dino_max, tau_clip=tau),
+        SearchOptions(batch=512, **options),
     )
-    c = res.candidates
+
+
+def pair_set(faiss, x, plan, tau, queries=None, method=None) -> set[tuple[int, int]]:
+    c = search(faiss, x, plan, tau, queries, method=method).candidates
     return set(zip(c.a.tolist(), c.b.tolist(), strict=True))
 
 
@@ -75,13 +79,7 @@ def test_measured_recall_is_reported_for_ivf() -> None:
     faiss = import_faiss()
     x = clustered(3000, 32, 150, 0.25, seed=3)
     plan = plan_search(len(x), "ivf", 0, 0)
-    res = find_candidates(
-        faiss,
-        SearchVectors(x, x, np.ones(len(x), bool)),
-        plan,
-        Thresholds(clip_min=0.95, dino_max=2.0, tau_clip=0.95),
-        SearchOptions(batch=512, recall_sample=200),
-    )
+    res = search(faiss, x, plan, 0.95, recall_sample=200)
     assert res.recall_pairs > 0 and res.recall is not None and 0.9 <= res.recall <= 1.0
 
 
