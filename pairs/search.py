@@ -272,9 +272,12 @@ def _probe_block(
     return np.take_along_axis(ids, _top(sims, nprobe), axis=1)
 
 
-def _float32_hits(x: np.ndarray, d: np.ndarray) -> Callable[[np.ndarray, float], Pairs]:
-    """Positions ``(r, c)`` in ``q`` and ``d`` of the pairs whose float32 product of the
-    rows of ``x`` reaches the radius (``d``'s rows widened once)."""
+def pair_hits(x: np.ndarray, d: np.ndarray) -> Callable[[np.ndarray, float], Pairs]:
+    """``hits(q, radius)``: positions ``(r, c)`` in ``q`` and ``d`` of the pairs of rows
+    of ``x`` whose float32 product reaches ``radius``, in row-major order; ``d``'s rows
+    are prepared once. From bfloat16 products where :func:`pairs.bf16.usable`."""
+    if bf16.usable(x):
+        return bf16.Scorer(x, d).hits
     xd = gather(x, d)
     return lambda q, radius: np.nonzero(gather(x, q) @ xd.T >= radius)
 
@@ -282,7 +285,7 @@ def _float32_hits(x: np.ndarray, d: np.ndarray) -> Callable[[np.ndarray, float],
 def _score_block(
     x: np.ndarray, q: np.ndarray, d: np.ndarray, radius: float, probes: np.ndarray
 ) -> Iterator[Pairs]:
-    hits = bf16.Scorer(x, d).hits if bf16.usable(x) else _float32_hits(x, d)
+    hits = pair_hits(x, d)
     step = max(1, BLOCK_ELEMS // max(1, len(d)))
     for start in range(0, len(q), step):
         qc = q[start : start + step]
