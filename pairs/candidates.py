@@ -52,6 +52,8 @@ def exact_neighbours(
     fast = bf16.usable(held)
     for s in range(0, len(rows), 512):
         r = rows[s : s + 512]
+        # not pairs.search.pair_hits: its float32 path gathers each column block by index,
+        # which doubled this step's peak at 1M (docs/performance.md)
         xr = bf16.Scorer(held, r) if fast else gather(held, r)
 
         def block(c: int, r: np.ndarray = r, xr: Any = xr) -> tuple[np.ndarray, np.ndarray]:
