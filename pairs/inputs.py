@@ -18,6 +18,7 @@ from blindpairs.workspace import REPLACED, Workspace
 from pairs.rows import PartRows
 from pairs.vector_hash import row_hashes
 from pairs.vector_parts import VectorParts
+from pairs.widen import narrow_into
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +130,9 @@ def _read(
         if len(to) and to[-1] - to[0] == len(to) - 1 and (np.diff(to) == 1).all():
             to = slice(int(to[0]), int(to[-1]) + 1)  # a run in the same order: no scatter
         hashes[to] = row_hashes(rows)
-        if out is not None:
+        if out is not None and isinstance(to, slice):
+            narrow_into(out[to], rows)
+        elif out is not None:
             out[to] = rows
 
     off = parts.visit(keep)

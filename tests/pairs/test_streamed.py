@@ -99,7 +99,7 @@ def test_parts_are_read_in_reader_threads(ws: Workspace) -> None:
     parts = load_inputs(ws, CLIP, DINO, hold_max=0).dino.vectors.parts
     names: set[str] = set()
     parts.visit(lambda first, x: names.add(threading.current_thread().name))
-    assert len(names) == 2 and all(n.startswith("parts") for n in names)
+    assert len(names) > 1 and all(n.startswith("parts") for n in names)
 
 
 def test_pair_dots_equal_rowwise_dot_in_several_passes(ws: Workspace, monkeypatch) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pairs.widen import gather, widen
+from pairs.widen import gather, narrow_into, widen
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -44,7 +44,7 @@ def test_read_only_float16_rows_are_widened_without_a_torch_warning() -> None:
 def test_float32_rows_pass_through_without_torch() -> None:
     code = (
         "import sys, numpy as np\n"
-        "from pairs.widen import gather, widen\n"
+        "from pairs.widen import gather, narrow_into, widen\n"
         "x = np.ones((4, 3), np.float32)\n"
         "assert widen(x) is x and gather(x, np.array([1, 1])).shape == (2, 3)\n"
         "assert 'torch' not in sys.modules\n"
@@ -105,3 +105,23 @@ def test_pool_threads_convert_on_one_thread_each_and_leave_others_alone() -> Non
         assert torch.get_num_threads() == 2  # the main thread's count untouched
     finally:
         torch.set_num_threads(before)
+
+
+def test_narrow_into_rounds_as_numpy_does() -> None:
+    halves = np.sort(_halves().ravel().astype(np.float32))
+    ties = (halves[:-1] + halves[1:]) / 2  # exactly between two halves: round to even
+    near = np.concatenate([ties, np.nextafter(ties, np.inf), np.nextafter(ties, -np.inf)])
+    rows = np.concatenate([halves, near, [65520.0, -65520.0, 1e-9]]).astype(np.float32)
+    rows = np.resize(rows, (len(rows) // 64 + 1) * 64).reshape(-1, 64)  # past fp16: inf, 0
+    want = rows.astype(np.float16)
+    out = np.zeros((len(rows) + 30, 64), dtype=np.float16)
+    narrow_into(out[20 : 20 + len(rows)], rows)  # a view of a larger array, as the load fills
+    np.testing.assert_array_equal(out[20 : 20 + len(rows)].view(np.uint16), want.view(np.uint16))
+    assert not out[:20].any() and not out[20 + len(rows) :].any()
+
+
+def test_narrow_into_leaves_other_types_to_numpy() -> None:
+    rows = np.arange(12, dtype=np.float32).reshape(3, 4)
+    out = np.zeros((3, 4), dtype=np.float32)
+    narrow_into(out, rows)
+    np.testing.assert_array_equal(out, rows)
