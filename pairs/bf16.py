@@ -64,6 +64,14 @@ def bucket(n: int) -> int:
     return -(-n // step) * step
 
 
+def floor_bits(value: float) -> int | None:
+    """The int16 bits of the largest bfloat16 <= ``value`` (its float32 bits, truncated),
+    or None when ``value`` is not positive."""
+    if not value > 0:
+        return None
+    return int(np.array(value, dtype=np.float32).view(np.uint32)) >> 16
+
+
 def take(torch: Any, x: np.ndarray, rows: np.ndarray, size: int) -> Any:
     """The float16 rows ``x[rows]`` as a bfloat16 tensor of ``size`` rows (the padding
     repeats the first row; slice products to ``len(rows)``)."""
@@ -91,13 +99,30 @@ class Scorer:
         """``(r, c)``: positions in ``rows`` and in the fixed rows of the pairs whose
         float32 product reaches ``radius``, in row-major order (one torch thread)."""
         found = []
+        low = floor_bits(radius - SLACK)
         with torch_one_thread() as torch:
             for s in range(0, len(rows), CHUNK_ROWS):
                 part = rows[s : s + CHUNK_ROWS]
                 size = -(-len(part) // CHUNK_STEP) * CHUNK_STEP
                 sims = take(torch, self.x, part, size) @ self.right
-                hit = torch.nonzero(sims[: len(part), : len(self.fixed)] >= radius - SLACK)
-                found.append(hit.numpy() + np.array([s, 0]))
-        r, c = np.concatenate(found).T if found else (np.zeros(0, np.int64),) * 2
+                found.append(self._reaching(torch, sims, low, radius - SLACK) + s * sims.shape[1])
+        width = self.right.shape[1]
+        flat = np.concatenate(found) if found else np.zeros(0, np.int64)
+        r, c = flat // width, flat % width
+        keep = (r < len(rows)) & (c < len(self.fixed))  # not the padding's repeated rows
+        r, c = r[keep], c[keep]
         ok = rowwise_dot(self.x, rows[r], self.fixed[c]) >= np.float32(radius)
         return r[ok], c[ok]
+
+    @staticmethod
+    def _reaching(torch: Any, sims: Any, low: int | None, floor: float) -> np.ndarray:
+        """Flat positions in the bfloat16 products ``sims`` of those >= ``floor``.
+
+        A positive ``floor`` is compared on the bits (``low``, :func:`floor_bits`: a few
+        products just under ``floor`` may pass, never one above is lost): positive bfloat16
+        values order as their int16 bits, negative ones are negative int16, and NumPy's
+        compare and ``flatnonzero`` take ~1/10 of torch's compare and ``nonzero``. Other
+        floors are compared in float32 (not on ``floor`` rounded to bfloat16)."""
+        if low is None:
+            return torch.nonzero(sims.flatten().float() >= floor).flatten().numpy()
+        return np.flatnonzero(sims.view(torch.int16).numpy() >= low)

@@ -56,7 +56,8 @@ class TileHashes:
 
     @classmethod
     def of(cls, inputs: MineInputs) -> TileHashes:
-        return cls(inputs.clip.hashes, inputs.dino.hashes)  # hashed as they were read
+        # hashed as they were read (DINOv2 rows not read at load: by their first read)
+        return cls(inputs.clip.hashes, inputs.dino.hashes)
 
     def table(self, ids: list[str]) -> pa.Table:
         return pa.table(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,18 +14,16 @@ import pyarrow.compute as pc
 from blindpairs import schemas
 from blindpairs.errors import InputError, WorkspaceError
 from blindpairs.workspace import REPLACED, Workspace
-from pairs.rows import PartRows
+from pairs.rows import FileHashes, PartRows
 from pairs.vector_hash import row_hashes
 from pairs.vector_parts import VectorParts
 from pairs.widen import narrow_into
 
-log = logging.getLogger(__name__)
-
 TILE_COLUMNS = ["tile_id", "scene_id", "geometry", "gsd_m", "width", "height"]
 # Up to this many tiles both vector sets are held in memory as float32. Above it the
-# CLIP vectors are held as float16 for the search and the DINOv2 vectors are not held
-# at all: both are read back exactly (float32) from the parts for the candidate pairs
-# only, so the results do not depend on this limit (see pairs.rows).
+# CLIP vectors are held as float16 for the search and the DINOv2 vectors are not read
+# until the search is done: both are read back exactly (float32) from the parts for the
+# candidate pairs only, so the results do not depend on this limit (see pairs.rows).
 HOLD_FLOAT32_MAX = 100_000
 
 
@@ -43,7 +40,17 @@ class EmbeddingSet:
     tile_ids: list[str]
     vectors: np.ndarray | PartRows
     meta: dict[str, Any]
-    hashes: np.ndarray  # pairs.vector_hash.row_hashes of each float32 unit row
+    known_hashes: np.ndarray | None  # None: not read yet (the rows' own hashes() reads)
+
+    @property
+    def hashes(self) -> np.ndarray:
+        """:func:`pairs.vector_hash.row_hashes` of each float32 unit row; for DINOv2 rows
+        not read at load, computed by the first pass over their parts."""
+        if self.known_hashes is not None:
+            return self.known_hashes
+        if not isinstance(self.vectors, PartRows):
+            raise ValueError(f"{self.folder}: no hashes and no parts to compute them from")
+        return self.vectors.hashes()
 
     @property
     def weights(self) -> str | None:
@@ -135,9 +142,7 @@ def _read(
         elif out is not None:
             out[to] = rows
 
-    off = parts.visit(keep)
-    if off:
-        log.warning("%s: %d vectors not L2-normalised; normalising them", parts.folder, off)
+    parts.warn_unnormalised(parts.visit(keep))
     return out, hashes
 
 
@@ -147,11 +152,22 @@ def _held(parts: VectorParts, source: np.ndarray, ids: list[str], encoder_id: st
 
 
 def _streamed(
-    parts: VectorParts, source: np.ndarray, ids: list[str], encoder_id: str, hold: type | None
+    parts: VectorParts, source: np.ndarray, ids: list[str], encoder_id: str
 ) -> EmbeddingSet:
-    held, hashes = _read(parts, source, hold)
+    """Rows read once now: held as float16 (for the search), and hashed."""
+    held, hashes = _read(parts, source, np.float16)
     rows = PartRows(dataclasses.replace(parts, ids=[]), source, held)
     return EmbeddingSet(encoder_id, parts.folder, ids, rows, parts.meta, hashes)
+
+
+def _unread(
+    parts: VectorParts, source: np.ndarray, ids: list[str], encoder_id: str
+) -> EmbeddingSet:
+    """Rows not read now: read back where needed; hashed by the first pass that reads
+    every part (the candidates' similarities; or, on an incremental run, the check of
+    which tiles changed)."""
+    rows = PartRows(dataclasses.replace(parts, ids=[]), source, None, FileHashes())
+    return EmbeddingSet(encoder_id, parts.folder, ids, rows, parts.meta, None)
 
 
 def load_embeddings(ws: Workspace, encoder_id: str) -> EmbeddingSet:
@@ -171,7 +187,8 @@ def load_tiles(ws: Workspace) -> pa.Table:
 
 def _subset(emb: EmbeddingSet, order: np.ndarray, ids: list[str]) -> EmbeddingSet:
     vectors = emb.vectors[order] if isinstance(emb.vectors, np.ndarray) else emb.vectors.take(order)
-    return EmbeddingSet(emb.encoder_id, emb.folder, ids, vectors, emb.meta, emb.hashes[order])
+    hashes = None if emb.known_hashes is None else emb.known_hashes[order]
+    return EmbeddingSet(emb.encoder_id, emb.folder, ids, vectors, emb.meta, hashes)
 
 
 @dataclass(frozen=True)
@@ -223,8 +240,8 @@ def load_inputs(
     """Tiles and both embedding sets, checked and aligned.
 
     Up to ``hold_max`` tiles (default :data:`HOLD_FLOAT32_MAX`) both sets are float32
-    arrays; above, CLIP is held as float16 and DINOv2 not at all (both read back
-    exactly where needed).
+    arrays; above, CLIP is held as float16 and DINOv2 is not read now (both are read back
+    exactly where needed; DINOv2's hashes on the first read).
     """
     hold_max = HOLD_FLOAT32_MAX if hold_max is None else hold_max
     tiles = load_tiles(ws)
@@ -234,6 +251,6 @@ def load_inputs(
         clip = _held(clip_parts, al.clip_rows, al.ids, clip_id)
         dino = _held(dino_parts, al.dino_rows, al.ids, dino_id)
     else:
-        clip = _streamed(clip_parts, al.clip_rows, al.ids, clip_id, np.float16)
-        dino = _streamed(dino_parts, al.dino_rows, al.ids, dino_id, None)
+        clip = _streamed(clip_parts, al.clip_rows, al.ids, clip_id)
+        dino = _unread(dino_parts, al.dino_rows, al.ids, dino_id)
     return MineInputs(al.tiles, clip, dino, al.left_out)

@@ -10,7 +10,7 @@ they are bit-identical to those of the held float32 arrays.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -22,14 +22,25 @@ from pairs.vector_parts import VectorParts
 GATHER_BYTES = 512 << 20
 
 
+@dataclass
+class FileHashes:
+    """The :func:`~pairs.vector_hash.row_hashes` of every file row of some parts, once a
+    pass has read them all (shared by the :class:`PartRows` taken from one another)."""
+
+    values: np.ndarray | None = None
+
+
 @dataclass(frozen=True)
 class PartRows:
     """Row ``i`` is file row ``source[i]`` of ``parts``; ``held`` (or None) a float16 copy
-    of all rows, row-aligned, for the search."""
+    of all rows, row-aligned, for the search. With ``file_hashes`` the rows' hashes are
+    not known yet: the first :func:`pair_dots` (which reads the parts anyway) or
+    :meth:`hashes` computes them."""
 
     parts: VectorParts
     source: np.ndarray
     held: np.ndarray | None = None
+    file_hashes: FileHashes | None = field(default=None, compare=False)
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -44,7 +55,15 @@ class PartRows:
 
     def take(self, keep: np.ndarray) -> PartRows:
         held = None if self.held is None else self.held[keep]
-        return PartRows(self.parts, self.source[keep], held)
+        return PartRows(self.parts, self.source[keep], held, self.file_hashes)
+
+    def hashes(self) -> np.ndarray:
+        """The rows' hashes (a pass over every part, unless one was made already)."""
+        if self.file_hashes is None:
+            raise ValueError("these rows were hashed when read; use those hashes")
+        if self.file_hashes.values is None:
+            self.file_hashes.values = self.parts.hashes()
+        return self.file_hashes.values[self.source]
 
 
 def _chunks(a: np.ndarray, b: np.ndarray, cap: int) -> Iterator[tuple[int, int, np.ndarray]]:
@@ -89,7 +108,8 @@ def pair_dots(x: np.ndarray | PartRows, a: np.ndarray, b: np.ndarray) -> np.ndar
     For :class:`PartRows` the pairs are taken as file rows: the distinct rows of a run
     of pairs are read in one pass over the parts, sorted (so no second, reordered copy;
     at most :data:`GATHER_BYTES` of them at a time; pairs sharing tiles in the same run,
-    :func:`grouped_order`).
+    :func:`grouped_order`). When the rows' hashes are still to be computed, the first
+    pass reads every part and computes them on the way (no pass of their own).
     """
     if isinstance(x, np.ndarray):
         return rowwise_dot(x, a, b)
@@ -99,7 +119,12 @@ def pair_dots(x: np.ndarray | PartRows, a: np.ndarray, b: np.ndarray) -> np.ndar
     sa, sb = fa[order], fb[order]
     cap = max(2, GATHER_BYTES // (4 * max(1, x.parts.dim)))
     for start, stop, rows in _chunks(sa, sb, cap):
-        got = x.parts.gather(rows)  # sorted unique file rows: returned as read
+        fh = x.file_hashes
+        todo = fh if fh is not None and fh.values is None else None
+        hashes = None if todo is None else np.empty(x.parts.rows, dtype=np.uint64)
+        got = x.parts.gather(rows, hashes)  # sorted unique file rows: returned as read
+        if todo is not None:
+            todo.values = hashes
         ia = np.searchsorted(rows, sa[start:stop])
         ib = np.searchsorted(rows, sb[start:stop])
         out[order[start:stop]] = rowwise_dot(got, ia, ib)

@@ -9,6 +9,7 @@ a few rows give bit-identical float32 rows.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -21,6 +22,9 @@ import pyarrow.parquet as pq
 from blindpairs import schemas
 from blindpairs.errors import InputError
 from pairs.parallel import cpu_threads
+from pairs.vector_hash import row_hashes
+
+log = logging.getLogger(__name__)
 
 BATCH_ROWS = 8192
 # Parts read at once, per core this process may run on: decoding, checks and hashes release
@@ -160,14 +164,38 @@ class VectorParts:
             x[rescale] /= norms[rescale, None]
         return x, int((drift > self.tolerance).sum())
 
-    def gather(self, rows: np.ndarray) -> np.ndarray:
-        """The float32 unit vectors of file rows ``rows`` (any order, repeats allowed)."""
+    @property
+    def rows(self) -> int:
+        """Rows in all parts."""
+        return int(sum(self.counts))
+
+    def warn_unnormalised(self, off: int) -> None:
+        """Log how many vectors a pass found with a norm off by more than rounding."""
+        if off:
+            log.warning("%s: %d vectors not L2-normalised; normalising them", self.folder, off)
+
+    def gather(self, rows: np.ndarray, hashes: np.ndarray | None = None) -> np.ndarray:
+        """The float32 unit vectors of file rows ``rows`` (any order, repeats allowed).
+
+        With ``hashes`` (one slot per file row) every part is read, and each row's
+        :func:`~pairs.vector_hash.row_hashes` is stored in its slot on the way."""
         uniq, inverse = np.unique(rows, return_inverse=True)
         out = np.empty((len(uniq), self.dim), dtype=np.float32)
 
         def keep(first: int, x: np.ndarray) -> None:
+            if hashes is not None:
+                hashes[first : first + len(x)] = row_hashes(x)
             lo, hi = np.searchsorted(uniq, [first, first + len(x)])
             out[lo:hi] = x[uniq[lo:hi] - first]
 
-        self.visit(keep, uniq)
+        if hashes is None:
+            self.visit(keep, uniq)
+        else:
+            self.warn_unnormalised(self.visit(keep))
         return out if len(uniq) == len(rows) and (uniq == rows).all() else out[inverse]
+
+    def hashes(self) -> np.ndarray:
+        """:func:`~pairs.vector_hash.row_hashes` of every file row (one pass over the parts)."""
+        out = np.empty(self.rows, dtype=np.uint64)
+        self.gather(np.zeros(0, dtype=np.int64), out)
+        return out

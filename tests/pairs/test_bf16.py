@@ -88,3 +88,31 @@ def test_ivf_candidates_are_the_same_with_bf16_products(monkeypatch) -> None:
     for name in ("a", "b", "clip", "dino"):
         assert np.array_equal(getattr(off.candidates, name), getattr(on.candidates, name))
     assert on.recall == off.recall
+
+
+def test_floor_bits_are_the_largest_bfloat16_not_above() -> None:
+    import torch
+
+    values = np.concatenate([np.random.default_rng(2).uniform(1e-3, 1, 500), [0.9375, 2**-20]])
+    for v in values.astype(np.float32):
+        bits = bf16.floor_bits(float(v))
+        below = torch.tensor([bits, bits + 1], dtype=torch.int16).view(torch.bfloat16).float()
+        assert below[0] <= v < below[1]
+    assert bf16.floor_bits(0.0) is None and bf16.floor_bits(-0.3) is None
+
+
+@pytest.mark.parametrize(
+    ("floor", "lowest"), [(0.3125, 0.3125), (0.3, 0.298828125), (0.0, 0.0), (-0.2, -0.2)]
+)
+def test_products_reaching_a_floor_by_bits_or_by_value(floor: float, lowest: float) -> None:
+    """Positive floors: every product >= the largest bfloat16 <= floor (0.3 -> 0.298828);
+    others: compared in float32, exactly."""
+    import torch
+
+    rng = np.random.default_rng(5)
+    sims = torch.from_numpy(rng.uniform(-1, 1, (64, 96)).astype(np.float32)).to(torch.bfloat16)
+    sims[3, 7], sims[5, 0], sims[6, 1] = 0.0, -0.0, 0.298828125
+    values = sims.float().numpy().ravel()
+    got = bf16.Scorer._reaching(torch, sims, bf16.floor_bits(floor), floor)
+    np.testing.assert_array_equal(got, np.flatnonzero(values >= np.float32(lowest)))
+    assert set(np.flatnonzero(values >= np.float32(floor))) <= set(got)

@@ -8,9 +8,11 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow.parquet as pq
+import pytest
 
 from blindpairs import schemas
 from blindpairs.workspace import Workspace
+from pairs import inputs as inputs_mod
 from pairs import store
 from pairs.mine import run_mine
 from pairs.params import MineParams
@@ -71,9 +73,12 @@ def test_reembedding_with_other_preprocessing_equals_a_fresh_run(
     assert searched == 200
 
 
+@pytest.mark.parametrize("hold_max", [10**9, 0], ids=["held", "streamed"])
 def test_reembedded_part_is_searched_again_with_the_same_identity(
-    ws: Workspace, tmp_path: Path
+    ws: Workspace, tmp_path: Path, monkeypatch, hold_max: int
 ) -> None:
+    """Streamed: the DINOv2 rows are not read at load; the changed ones are still found."""
+    monkeypatch.setattr(inputs_mod, "HOLD_FLOAT32_MAX", hold_max)
     first = make_world(100, n_blind=2, n_decoys=0, seed=1, prefix="a")
     second = make_world(80, n_blind=2, n_decoys=2, seed=2, prefix="b")
     write_world(ws, first, scene="s1", prefix="a")

@@ -123,9 +123,9 @@ def test_pair_dots_read_sorted_file_rows_a_bounded_pass_at_a_time(
     passes: list[np.ndarray] = []
     real = VectorParts.gather
 
-    def spy(self: VectorParts, rows: np.ndarray) -> np.ndarray:
+    def spy(self: VectorParts, rows: np.ndarray, hashes: np.ndarray | None = None) -> np.ndarray:
         passes.append(rows.copy())
-        return real(self, rows)
+        return real(self, rows, hashes)
 
     monkeypatch.setattr(VectorParts, "gather", spy)
     monkeypatch.setattr(rows_mod, "GATHER_BYTES", 40 * 4 * dino.parts.dim)
@@ -136,6 +136,43 @@ def test_pair_dots_read_sorted_file_rows_a_bounded_pass_at_a_time(
     assert len(passes) >= 2 and all(len(r) <= 40 and (np.diff(r) > 0).all() for r in passes)
     want = np.unique(dino.source[np.concatenate([a, b])])
     assert np.array_equal(np.unique(np.concatenate(passes)), want)
+
+
+def test_dinov2_rows_are_hashed_by_the_first_pair_dots_not_at_load(
+    ws: Workspace, monkeypatch
+) -> None:
+    _write_shuffled(ws, parts=4)
+    held = load_inputs(ws, CLIP, DINO, hold_max=10**9)
+    reads: list[str] = []
+    real = VectorParts._read_part
+
+    def spy(self: VectorParts, i: int, work) -> int:  # noqa: ANN001
+        reads.append(self.folder.name)
+        return real(self, i, work)
+
+    monkeypatch.setattr(VectorParts, "_read_part", spy)
+    streamed = load_inputs(ws, CLIP, DINO, hold_max=0)
+    dino_folder = streamed.dino.folder.name
+    assert streamed.dino.known_hashes is None and dino_folder not in reads
+    dino = streamed.dino.vectors
+    one_part = dino.source < dino.parts.counts[0]  # rows of the first part only
+    a, b = np.flatnonzero(one_part)[:2]
+    got = pair_dots(dino, np.array([a]), np.array([b]))
+    np.testing.assert_array_equal(got, rowwise_dot(held.dino.vectors, [a], [b]))
+    assert reads.count(dino_folder) == 4  # every part once: the hashes came on the way
+    np.testing.assert_array_equal(streamed.dino.hashes, held.dino.hashes)
+    assert reads.count(dino_folder) == 4  # and no pass of their own afterwards
+
+
+def test_dinov2_hashes_survive_dropped_tiles_before_any_read(ws: Workspace) -> None:
+    _write_shuffled(ws)
+    held = load_inputs(ws, CLIP, DINO, hold_max=10**9)
+    streamed = load_inputs(ws, CLIP, DINO, hold_max=0)
+    bad = np.zeros(300, dtype=bool)
+    bad[[0, 17, 299]] = True
+    kept_held, kept = held.drop(bad, "test"), streamed.drop(bad, "test")
+    assert kept.dino.known_hashes is None
+    np.testing.assert_array_equal(kept.dino.hashes, kept_held.dino.hashes)
 
 
 def test_float16_search_agrees_with_float32_within_the_slack() -> None:
