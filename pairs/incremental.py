@@ -82,19 +82,21 @@ def _unchanged(searched: pa.Table, ids: list[str], hashes: TileHashes) -> np.nda
 
 
 def _cached(
-    ws: Workspace, inputs: MineInputs, key: dict, hashes: TileHashes, fresh: bool
+    ws: Workspace, inputs: MineInputs, key: dict, fresh: bool
 ) -> tuple[Candidates, np.ndarray]:
     """Cached candidates among unchanged tiles, and the mask of tiles to search.
 
     A tile is searched again when it is new or when either of its vectors
-    changed (re-embedded); cached pairs involving such a tile are dropped.
+    changed (re-embedded); cached pairs involving such a tile are dropped. The tiles'
+    hashes are taken only when there is a cache (DINOv2 rows not read at load are
+    otherwise hashed later, by the search's own pass over them).
     """
     n = len(inputs.tile_ids)
     cache = None if fresh else store.read_cache(ws, key)
     if cache is None:
         return Candidates.empty(), np.ones(n, dtype=bool)
     table, searched = cache
-    unchanged = _unchanged(searched, inputs.tile_ids, hashes)
+    unchanged = _unchanged(searched, inputs.tile_ids, TileHashes.of(inputs))
     pos = {t: i for i, t in enumerate(inputs.tile_ids)}
     a = np.array([pos.get(t, -1) for t in table.column("tile_a").to_pylist()], dtype=np.int64)
     b = np.array([pos.get(t, -1) for t in table.column("tile_b").to_pylist()], dtype=np.int64)
@@ -132,8 +134,7 @@ def search_new(
     """
     n = len(inputs.tile_ids)
     key = search_key(inputs, params)
-    hashes = TileHashes.of(inputs)
-    old, queries = _cached(ws, inputs, key, hashes, params.force)
+    old, queries = _cached(ws, inputs, key, params.force)
     if not queries.any() or n < 2:
         plan = plan_search(
             n, params.index, params.exact_max, gpu_count(faiss), params.nlist, params.nprobe
@@ -154,7 +155,8 @@ def search_new(
             )
     cands = Candidates.concat([old, result.candidates])
     ids = np.array(inputs.tile_ids, dtype=object)
-    store.write_cache(ws, key, _cache_table(cands, ids), hashes.table(inputs.tile_ids))
+    hashes = TileHashes.of(inputs).table(inputs.tile_ids)
+    store.write_cache(ws, key, _cache_table(cands, ids), hashes)
     if result.recall is not None and result.recall < RECALL_WARN:
         log.warning(
             "IVF recall %.3f < %.2f on a sample; raise --nprobe (now %d)",

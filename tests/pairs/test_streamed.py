@@ -164,6 +164,27 @@ def test_dinov2_rows_are_hashed_by_the_first_pair_dots_not_at_load(
     assert reads.count(dino_folder) == 4  # and no pass of their own afterwards
 
 
+def test_a_fresh_streamed_run_reads_the_dinov2_parts_once(ws: Workspace, monkeypatch) -> None:
+    _write_shuffled(ws, parts=4)
+    monkeypatch.setattr(inputs_mod, "HOLD_FLOAT32_MAX", 0)
+    reads: list[str] = []
+    real = VectorParts._read_part
+
+    def spy(self: VectorParts, i: int, work) -> int:  # noqa: ANN001
+        reads.append(self.folder.name)
+        return real(self, i, work)
+
+    monkeypatch.setattr(VectorParts, "_read_part", spy)
+    run_mine(ws, TINY, quiet=True)
+    assert reads.count(ws.encoder_dir(DINO).name) == 4  # the similarities' pass hashes too
+    from pairs.store import searched_path
+
+    held = load_inputs(ws, CLIP, DINO, hold_max=10**9)
+    searched = pq.read_table(searched_path(ws)).sort_by("tile_id")
+    assert searched.column("tile_id").to_pylist() == held.tile_ids
+    np.testing.assert_array_equal(searched.column("dino_hash").to_numpy(), held.dino.hashes)
+
+
 def test_dinov2_hashes_survive_dropped_tiles_before_any_read(ws: Workspace) -> None:
     _write_shuffled(ws)
     held = load_inputs(ws, CLIP, DINO, hold_max=10**9)
