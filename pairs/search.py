@@ -151,6 +151,15 @@ def _top(sims: np.ndarray, k: int) -> np.ndarray:
     return np.take_along_axis(part, order, axis=1)
 
 
+def _best(sims: np.ndarray, k: int) -> np.ndarray:
+    """Column indices of each row's ``k`` largest values, in no particular order (a
+    partition: the values' sort costs as much again, and the caller sorts later)."""
+    cols = sims.shape[1]
+    if k >= cols:
+        return np.broadcast_to(np.arange(cols), sims.shape)
+    return np.argpartition(sims, cols - k, axis=1)[:, cols - k :]
+
+
 def train_lists(faiss: Any, x: np.ndarray, plan: SearchPlan, threads: int = 1) -> np.ndarray:
     """Spherical k-means over ``x``; return each tile's ``nprobe`` nearest lists (first = own).
 
@@ -251,8 +260,8 @@ def _probe_block(
     xb: np.ndarray, top: np.ndarray, groups: list[np.ndarray], cents: np.ndarray, nprobe: int
 ) -> np.ndarray:
     """The ``nprobe`` nearest lists of the float32 tiles ``xb`` among the lists of their
-    near groups ``top`` (tiles x near): each group's best ``nprobe`` lists go into the
-    tile's slots of that group's rank, then the best slots win (ties: nearer group)."""
+    near groups ``top`` (tiles x near): each group's best ``nprobe`` lists (unordered)
+    go into the tile's slots of that group's rank, then the best slots win, in order."""
     b, near = top.shape
     sims = np.full((b, near * nprobe), -np.inf, dtype=np.float32)
     ids = np.zeros((b, near * nprobe), dtype=np.int64)
@@ -265,7 +274,7 @@ def _probe_block(
             continue
         rows, rank = pos // near, pos % near
         found = xb[rows] @ cents[lists].T
-        pick = _top(found, min(nprobe, len(lists)))
+        pick = _best(found, min(nprobe, len(lists)))
         cols = rank[:, None] * nprobe + np.arange(pick.shape[1])
         sims[rows[:, None], cols] = np.take_along_axis(found, pick, axis=1)
         ids[rows[:, None], cols] = lists[pick]
