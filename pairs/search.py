@@ -109,11 +109,19 @@ def query_batches(queries: np.ndarray, batch: int) -> list[np.ndarray]:
     return [qidx[start : start + batch] for start in range(0, len(qidx), batch)]
 
 
+def stable_order(labels: np.ndarray, count: int) -> np.ndarray:
+    """``np.argsort(labels, kind="stable")`` of labels in ``range(count)``: as 16-bit
+    labels when they fit, which NumPy radix-sorts (8M labels: 0.2 s against 1.06 s)."""
+    if count <= 1 << 16:
+        labels = labels.astype(np.uint16)
+    return np.argsort(labels, kind="stable")
+
+
 def _groups(labels: np.ndarray, nlist: int) -> list[np.ndarray]:
     """The tiles of each list, in tile order: ``labels`` (tiles x k) holds each tile's
     lists; each group is a view of one array (no copy per list)."""
     per = labels.shape[1] if labels.ndim == 2 else 1
-    order = np.argsort(labels.ravel(), kind="stable")
+    order = stable_order(labels.ravel(), nlist)
     bounds = np.concatenate([[0], np.cumsum(np.bincount(labels.ravel(), minlength=nlist))])
     order //= per
     return [order[bounds[i] : bounds[i + 1]] for i in range(nlist)]
@@ -266,7 +274,7 @@ def _probe_block(
     sims = np.full((b, near * nprobe), -np.inf, dtype=np.float32)
     ids = np.zeros((b, near * nprobe), dtype=np.int64)
     flat = top.ravel()
-    order = np.argsort(flat, kind="stable")
+    order = stable_order(flat, len(groups))
     bounds = np.searchsorted(flat[order], np.arange(len(groups) + 1))
     for g, lists in enumerate(groups):
         pos = order[bounds[g] : bounds[g + 1]]

@@ -160,3 +160,12 @@ def test_two_level_probes_are_the_nearest_lists_of_the_near_groups(monkeypatch, 
         allowed = np.isin(owner, np.argsort(-gsims)[:near])
         sims = np.where(allowed, cents @ x[i], -np.inf)
         assert got[i].tolist() == np.argsort(-sims, kind="stable")[:5].tolist()
+
+
+@pytest.mark.parametrize("count", [5, 4096, 70_000])
+def test_stable_order_is_numpys_stable_argsort(count: int) -> None:
+    from pairs.search import stable_order
+
+    labels = np.random.default_rng(count).integers(0, count, 50_000)
+    want = np.argsort(labels, kind="stable")
+    np.testing.assert_array_equal(stable_order(labels, count), want)
