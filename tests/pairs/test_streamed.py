@@ -138,11 +138,8 @@ def test_pair_dots_read_sorted_file_rows_a_bounded_pass_at_a_time(
     assert np.array_equal(np.unique(np.concatenate(passes)), want)
 
 
-def test_dinov2_rows_are_hashed_by_the_first_pair_dots_not_at_load(
-    ws: Workspace, monkeypatch
-) -> None:
-    _write_shuffled(ws, parts=4)
-    held = load_inputs(ws, CLIP, DINO, hold_max=10**9)
+def _count_part_reads(monkeypatch) -> list[str]:  # noqa: ANN001
+    """The folder name of each embedding part read from now on, in order."""
     reads: list[str] = []
     real = VectorParts._read_part
 
@@ -151,6 +148,15 @@ def test_dinov2_rows_are_hashed_by_the_first_pair_dots_not_at_load(
         return real(self, i, work)
 
     monkeypatch.setattr(VectorParts, "_read_part", spy)
+    return reads
+
+
+def test_dinov2_rows_are_hashed_by_the_first_pair_dots_not_at_load(
+    ws: Workspace, monkeypatch
+) -> None:
+    _write_shuffled(ws, parts=4)
+    held = load_inputs(ws, CLIP, DINO, hold_max=10**9)
+    reads = _count_part_reads(monkeypatch)
     streamed = load_inputs(ws, CLIP, DINO, hold_max=0)
     dino_folder = streamed.dino.folder.name
     assert streamed.dino.known_hashes is None and dino_folder not in reads
@@ -167,14 +173,7 @@ def test_dinov2_rows_are_hashed_by_the_first_pair_dots_not_at_load(
 def test_a_fresh_streamed_run_reads_the_dinov2_parts_once(ws: Workspace, monkeypatch) -> None:
     _write_shuffled(ws, parts=4)
     monkeypatch.setattr(inputs_mod, "HOLD_FLOAT32_MAX", 0)
-    reads: list[str] = []
-    real = VectorParts._read_part
-
-    def spy(self: VectorParts, i: int, work) -> int:  # noqa: ANN001
-        reads.append(self.folder.name)
-        return real(self, i, work)
-
-    monkeypatch.setattr(VectorParts, "_read_part", spy)
+    reads = _count_part_reads(monkeypatch)
     run_mine(ws, TINY, quiet=True)
     assert reads.count(ws.encoder_dir(DINO).name) == 4  # the similarities' pass hashes too
     from pairs.store import searched_path
