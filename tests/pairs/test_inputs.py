@@ -43,6 +43,25 @@ def test_nan_vector_names_the_part(ws: Workspace) -> None:
         run_mine(ws, TINY, quiet=True)
 
 
+def test_nan_dinov2_vector_read_after_the_search_still_names_the_part(
+    ws: Workspace, monkeypatch
+) -> None:
+    """Above the hold limit DINOv2 rows are first read after the CLIP search: the error
+    is the same, and nothing is written."""
+    from pairs import inputs as inputs_mod
+
+    monkeypatch.setattr(inputs_mod, "HOLD_FLOAT32_MAX", 0)
+    world = make_world(20, n_blind=2, n_decoys=0)
+    write_world(ws, world)
+    bad = world.dino[:5].copy()
+    bad[3, 0] = np.nan
+    write_embeddings(ws, DINO, world.ids[:5], bad, part="part-bad.parquet")
+    write_embeddings(ws, DINO, world.ids[5:], world.dino[5:])
+    with pytest.raises(InputError, match=r"part-bad\.parquet.*NaN"):
+        run_mine(ws, TINY, quiet=True)
+    assert not ws.pairs.exists()
+
+
 def test_two_encoders_in_one_folder_is_an_error(ws: Workspace) -> None:
     world = make_world(20, 0, 0)
     write_world(ws, world)
