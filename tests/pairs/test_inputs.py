@@ -32,13 +32,19 @@ def test_tiles_missing_an_embedding_are_reported_and_left_out(ws: Workspace) -> 
     assert left == [{"tile_id": world.ids[0], "reason": f"no embedding from {DINO}"}]
 
 
+def _nan_in_part_bad(ws: Workspace, encoder: str, x: np.ndarray, ids: list[str]) -> None:
+    """``encoder``'s vectors ``x`` with a NaN in the 4th, whose first 5 rows go to
+    part-bad.parquet."""
+    bad = x[:5].copy()
+    bad[3, 0] = np.nan
+    write_embeddings(ws, encoder, ids[:5], bad, part="part-bad.parquet")
+    write_embeddings(ws, encoder, ids[5:], x[5:])
+
+
 def test_nan_vector_names_the_part(ws: Workspace) -> None:
     world = make_world(20, 0, 0)
     write_world(ws, world)
-    bad = world.clip[:5].copy()
-    bad[3, 0] = np.nan
-    write_embeddings(ws, CLIP, world.ids[:5], bad, part="part-bad.parquet")
-    write_embeddings(ws, CLIP, world.ids[5:], world.clip[5:])
+    _nan_in_part_bad(ws, CLIP, world.clip, world.ids)
     with pytest.raises(InputError, match=r"part-bad\.parquet.*NaN"):
         run_mine(ws, TINY, quiet=True)
 
@@ -53,10 +59,7 @@ def test_nan_dinov2_vector_read_after_the_search_still_names_the_part(
     monkeypatch.setattr(inputs_mod, "HOLD_FLOAT32_MAX", 0)
     world = make_world(20, n_blind=2, n_decoys=0)
     write_world(ws, world)
-    bad = world.dino[:5].copy()
-    bad[3, 0] = np.nan
-    write_embeddings(ws, DINO, world.ids[:5], bad, part="part-bad.parquet")
-    write_embeddings(ws, DINO, world.ids[5:], world.dino[5:])
+    _nan_in_part_bad(ws, DINO, world.dino, world.ids)
     with pytest.raises(InputError, match=r"part-bad\.parquet.*NaN"):
         run_mine(ws, TINY, quiet=True)
     assert not ws.pairs.exists()
