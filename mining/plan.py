@@ -129,7 +129,7 @@ def _plan(ref: SceneRef, params: TilingParams, known_content: str | None, defer_
     if defer_hash and known_content is None:
         hashed = contextlib.nullcontext(lambda: None)
     else:
-        hashed = hashing(ref)
+        hashed = hashing(ref, like=known_content)
     with open_scene(ref.uri) as (ds, georef_note), hashed as content_of:
         if known_content is not None and content_of() == known_content:
             return Unchanged(ref, known_content)

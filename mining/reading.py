@@ -66,15 +66,23 @@ def read_sample(ds, src: PixelSource, out_shape: tuple[int, int]) -> tuple[np.nd
     and (h, w) validity, as :func:`read_rgb_valid` gives them (``src.resampling`` aside).
 
     A file with overviews is read by GDAL's decimated read (from the overview it picks).
-    Otherwise the sampled source rows are read one at a time, full width, and their
-    sampled columns kept: GDAL's decimated read of several bands reads each block once
-    per band when its block cache is smaller than the scene (1.6x and 2.6x the CPU time
-    on the bench's 8000 and 20000 px scenes, for the same pixels)."""
+    A local uncompressed GeoTIFF is read by GDAL's direct decimated read
+    (``GTIFF_DIRECT_IO``: only the sampled pixels are read; 0.08 s against 0.16-0.32 s
+    for the rows below on the bench's 8000 px scene). Otherwise the sampled source rows
+    are read one at a time, full width, and their sampled columns kept: GDAL's decimated
+    read of several bands reads each block once per band when its block cache is smaller
+    than the scene (1.6x and 2.6x the CPU time on the bench's 8000 and 20000 px scenes,
+    for the same pixels). All three give the same pixels (tested)."""
     from rasterio.windows import Window
 
     nearest = PixelSource(src.rgb, src.mask, src.alpha, src.nodata, "nearest")
     if out_shape == (ds.height, ds.width) or ds.overviews(src.rgb[0]):
         return read_rgb_valid(ds, nearest, None, out_shape)
+    if direct_io_readable(ds):
+        import rasterio
+
+        with rasterio.Env(GTIFF_DIRECT_IO=True), rasterio.open(ds.name) as direct:
+            return read_rgb_valid(direct, nearest, None, out_shape)
     cols = nearest_index(ds.width, out_shape[1])
     data = valid = None
     for i, row in enumerate(nearest_index(ds.height, out_shape[0])):
@@ -85,6 +93,20 @@ def read_sample(ds, src: PixelSource, out_shape: tuple[int, int]) -> tuple[np.nd
         data[:, i] = d[:, 0, cols]
         valid[i] = v[0, cols]
     return data, valid
+
+
+def direct_io_readable(ds) -> bool:  # noqa: ANN001
+    """Whether ``ds`` is a local, uncompressed, real-valued GeoTIFF, whose decimated reads
+    GDAL can make pixel by pixel (``GTIFF_DIRECT_IO``); many small reads suit a local disk,
+    not ``/vsicurl/``."""
+    import os
+
+    return (
+        ds.driver == "GTiff"
+        and ds.compression is None
+        and os.path.isfile(ds.name)
+        and not any(np.issubdtype(np.dtype(t), np.complexfloating) for t in ds.dtypes)
+    )
 
 
 def nearest_index(n_source: int, n_out: int) -> np.ndarray:

@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from blindpairs.errors import ConfigError
 from blindpairs.terminal import terminal_safe
@@ -150,24 +151,43 @@ def file_stamp(uri: str) -> FileStamp | None:
 
 
 HASH_BLOCK = 1 << 23  # bytes per read of the content hash
+# Content hashes are XXH3-128 (about 15x SHA-256's speed here), written with this prefix.
+# Parts tiled before it record a bare SHA-256 hex digest; a scene's file is compared with
+# its recorded hash by that hash's own function, so those parts stay current.
+XXH3 = "xxh3:"
 
 
-def content_hash(ref: SceneRef, stop: threading.Event | None = None) -> str:
-    """SHA-256 of a local file's bytes (streamed); for a remote URI, of the URI itself.
+def _file_hasher(like: str | None) -> tuple[str, Any]:
+    """The prefix and a new hash object for a file's content hash: SHA-256 when ``like``
+    (the recorded hash it is compared with) is a legacy SHA-256 digest, else XXH3-128."""
+    if like is not None and _LEGACY_SHA256.fullmatch(like):
+        return "", hashlib.sha256()
+    import xxhash
+
+    return XXH3, xxhash.xxh3_128()
+
+
+_LEGACY_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+def content_hash(
+    ref: SceneRef, stop: threading.Event | None = None, like: str | None = None
+) -> str:
+    """The content hash of a local file's bytes (streamed; see :data:`XXH3`, and ``like``
+    in :func:`_file_hasher`); for a remote URI, ``uri:`` and the SHA-256 of the URI.
 
     When ``stop`` is set the hash ends early and :class:`HashStopped` is raised."""
-    h = hashlib.sha256()
     if not ref.is_local:
-        h.update(ref.uri.encode())
-        return "uri:" + h.hexdigest()
+        return "uri:" + hashlib.sha256(ref.uri.encode()).hexdigest()
+    prefix, h = _file_hasher(like)
     buf = bytearray(HASH_BLOCK)
     view = memoryview(buf)
     with open(ref.uri, "rb", buffering=0) as fh:
         while n := fh.readinto(buf):
             if stop is not None and stop.is_set():
                 raise HashStopped(ref.uri)
-            h.update(view[:n])  # releases the GIL (as the read does)
-    return h.hexdigest()
+            h.update(view[:n])  # the read releases the GIL; XXH3 takes ~0.3 ms per block
+    return prefix + h.hexdigest()
 
 
 class HashStopped(Exception):
@@ -175,15 +195,15 @@ class HashStopped(Exception):
 
 
 @contextlib.contextmanager
-def hashing(ref: SceneRef) -> Iterator[Callable[[], str]]:
-    """Start :func:`content_hash` of ``ref`` in a thread; yield a function that waits for
-    it and returns it (or raises what the hash raised).
+def hashing(ref: SceneRef, like: str | None = None) -> Iterator[Callable[[], str]]:
+    """Start :func:`content_hash` of ``ref`` (by the function of ``like``) in a thread;
+    yield a function that waits for it and returns it (or raises what the hash raised).
 
     The file is hashed while the caller reads the scene (hashlib and file reads release
     the GIL); on exit an unfinished hash is stopped and its thread joined."""
     stop = threading.Event()
     with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="content-hash") as pool:
-        future = pool.submit(content_hash, ref, stop)
+        future = pool.submit(content_hash, ref, stop, like)
         try:
             yield future.result
         finally:

@@ -5,12 +5,14 @@ how a tiles part is written (same values for every reader)."""
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 from pathlib import Path
 
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
+import xxhash
 
 import mining.pending_hash
 import mining.plan
@@ -28,16 +30,26 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def _xxh3(path: Path) -> str:
+    return "xxh3:" + xxhash.xxh3_128(path.read_bytes()).hexdigest()
+
+
 @pytest.mark.parametrize(
     "size", [0, 1, mining.scenes.HASH_BLOCK - 1, 2 * mining.scenes.HASH_BLOCK + 7]
 )
-def test_content_hash_is_the_sha256_of_the_file_at_every_block_boundary(tmp_path, size):
+def test_content_hash_is_the_xxh3_of_the_file_at_every_block_boundary(tmp_path, size):
+    """XXH3-128 of the whole file; SHA-256 when compared with a hash recorded as one."""
     path = tmp_path / "f.tif"
     path.write_bytes(np.random.default_rng(size).integers(0, 256, size, dtype=np.uint8).tobytes())
     ref = SceneRef(str(path), "f")
-    assert content_hash(ref) == _sha256(path)
+    assert content_hash(ref) == _xxh3(path)
     with hashing(ref) as content_of:
+        assert content_of() == _xxh3(path)
+    legacy = hashlib.sha256(b"an older file").hexdigest()
+    assert content_hash(ref, like=legacy) == _sha256(path)
+    with hashing(ref, like=legacy) as content_of:
         assert content_of() == _sha256(path)
+    assert content_hash(ref, like="xxh3:0") == _xxh3(path)
 
 
 def test_a_remote_scene_is_hashed_by_its_uri_without_reading():
@@ -63,15 +75,15 @@ def test_a_failing_hash_is_raised_where_its_result_is_asked(tmp_path):
 
 def test_the_plan_hashes_the_file_while_the_pixels_are_read(tmp_path, raster, monkeypatch):
     """The statistics read starts before the hash ends, and the plan carries the file's
-    SHA-256 (the tile ids' input)."""
+    content hash (the tile ids' input)."""
     path = raster("a.tif", 3, "uint16")
     started, release = threading.Event(), threading.Event()
     plain_hash = mining.scenes.content_hash
 
-    def slow_hash(ref, stop=None):  # noqa: ANN001, ANN202
+    def slow_hash(ref, stop=None, like=None):  # noqa: ANN001, ANN202
         started.set()
         assert release.wait(30), "the statistics read never started"
-        return plain_hash(ref, stop)
+        return plain_hash(ref, stop, like)
 
     plain_pixels = mining.plan._pixels
 
@@ -84,13 +96,13 @@ def test_the_plan_hashes_the_file_while_the_pixels_are_read(tmp_path, raster, mo
     plan = plan_scene(SceneRef(str(path), "a"), TileParams(size=64))
     assert isinstance(plan, ScenePlan), plan
     assert started.is_set()
-    assert plan.content == _sha256(path)
+    assert plan.content == _xxh3(path)
 
 
 def test_a_failing_read_stops_the_hash_and_is_the_reason(tmp_path, raster, monkeypatch):
     stopped: list[bool] = []
 
-    def waiting_hash(ref, stop=None):  # noqa: ANN001, ANN202
+    def waiting_hash(ref, stop=None, like=None):  # noqa: ANN001, ANN202
         stopped.append(stop.wait(30))
         raise HashStopped(ref.uri)
 
@@ -108,9 +120,38 @@ def test_parts_record_the_content_hash_and_ids_derive_from_it(tmp_path, raster):
     path = raster("a.tif", 3, "uint16")
     tile(tmp_path / "ws", [path])
     m = meta(tmp_path / "ws", "a")
-    assert m["content"] == _sha256(path)
+    assert m["content"] == _xxh3(path)
     suffix = hashlib.sha1(f"{m['content']}|{m['tiling']}".encode()).hexdigest()[:8]
     assert {r["tile_id"].rsplit("-", 1)[1] for r in rows(tmp_path / "ws", "a")} == {suffix}
+
+
+def _sha256_hash(ref, stop=None, like=None):  # noqa: ANN001, ANN202 - the content hash before XXH3
+    return hashlib.sha256(Path(ref.uri).read_bytes()).hexdigest()
+
+
+def test_a_part_recorded_with_sha256_stays_current_and_is_compared_by_it(
+    tmp_path, raster, monkeypatch
+):
+    """Parts tiled when content hashes were SHA-256 are not re-tiled for the change: a
+    touched file is hashed the recorded way and found unchanged; a changed one is
+    re-tiled."""
+    path = raster("a.tif", 3, "uint16", seed=1)
+    ws = tmp_path / "ws"
+    with monkeypatch.context() as m:
+        for module in (mining.pending_hash, mining.scenes):
+            m.setattr(module, "content_hash", _sha256_hash)
+        tile(ws, [path])
+    assert meta(ws, "a")["content"] == _sha256(path)
+    before = Workspace(ws).tile_part("a").read_bytes()
+    st = path.stat()
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+    summary = tile(ws, [path])
+    assert summary.unchanged == ["a"] and not summary.changed
+    assert Workspace(ws).tile_part("a").read_bytes() == before
+    raster("a.tif", 3, "uint16", seed=2)  # new pixels, same name
+    summary = tile(ws, [path])
+    assert summary.changed == ["a"]
+    assert meta(ws, "a")["content"] == _sha256(path)  # compared, and kept, the recorded way
 
 
 @pytest.mark.parametrize(("level", "image_codec"), [(0, "ZSTD"), (1, "UNCOMPRESSED")])
@@ -184,9 +225,9 @@ def _chunk_then_signal(task):  # noqa: ANN001, ANN202
     return result
 
 
-def _hash_after_a_cut(ref, stop=None):  # noqa: ANN001, ANN202
+def _hash_after_a_cut(ref, stop=None, like=None):  # noqa: ANN001, ANN202
     assert _CUT.wait(10), "no tile was cut while the hash ran"
-    return content_hash(ref, stop)
+    return content_hash(ref, stop, like)
 
 
 def test_the_stage_cuts_tiles_while_the_content_hash_runs(tmp_path, raster, monkeypatch):
@@ -200,7 +241,7 @@ def test_the_stage_cuts_tiles_while_the_content_hash_runs(tmp_path, raster, monk
     summary = tile(tmp_path / "ws", [path])
     assert summary.new == ["a"] and not summary.failed and summary.tiles_written == 16
     m = meta(tmp_path / "ws", "a")
-    assert m["content"] == _sha256(path)
+    assert m["content"] == _xxh3(path)
     suffix = hashlib.sha1(f"{m['content']}|{m['tiling']}".encode()).hexdigest()[:8]
     ids = [r["tile_id"] for r in rows(tmp_path / "ws", "a")]
     assert len(set(ids)) == 16 and {i.rsplit("-", 1)[1] for i in ids} == {suffix}
@@ -215,17 +256,17 @@ def test_a_hash_failing_after_the_plan_fails_its_scene_only(tmp_path, raster, mo
     old_b = Workspace(ws).tile_part("b").read_bytes()
     plain_hash = mining.pending_hash.content_hash
 
-    def hash_failing_for_b(ref, stop=None):  # noqa: ANN001, ANN202
+    def hash_failing_for_b(ref, stop=None, like=None):  # noqa: ANN001, ANN202
         if ref.scene_id == "b":
             raise PermissionError(f"[Errno 13] Permission denied: '{ref.uri}'")
-        return plain_hash(ref, stop)
+        return plain_hash(ref, stop, like)
 
     monkeypatch.setattr(mining.pending_hash, "content_hash", hash_failing_for_b)
     summary = tile(ws, [a, b], force=True)
     assert summary.changed == ["a"] and [u for u, _ in summary.failed] == [str(b)]
     assert summary.failed[0][1].startswith("content hash: [Errno 13] Permission denied")
     assert Workspace(ws).tile_part("b").read_bytes() == old_b
-    assert summary.tiles_written == 16 and meta(ws, "a")["content"] == _sha256(a)
+    assert summary.tiles_written == 16 and meta(ws, "a")["content"] == _xxh3(a)
     failures = pq.read_table(Workspace(ws).tile_failures).to_pylist()
     assert [(f["scene_id"], f["tile"]) for f in failures] == [("b", None)]
 

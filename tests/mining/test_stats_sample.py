@@ -6,13 +6,20 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import rasterio
+import rasterio.shutil
 from rasterio.enums import Resampling
 
 from blindpairs.cli import main
 from blindpairs.errors import ConfigError
 from mining import params as params_module
 from mining import plan, retile, stage
-from mining.reading import PixelSource, nearest_index, read_rgb_valid, read_sample
+from mining.reading import (
+    PixelSource,
+    direct_io_readable,
+    nearest_index,
+    read_rgb_valid,
+    read_sample,
+)
 
 from .helpers import meta, rows, tile
 from .rasters import textured, write_raster
@@ -55,9 +62,19 @@ def test_stretch_clips_what_its_percentiles_promise(tmp_path, raster) -> None:
         ((4, 200, 300), "uint8", "alpha"),
     ],
 )
-def test_the_sample_is_the_nearest_pick_of_the_scene(tmp_path, shape, dtype, mask) -> None:
+@pytest.mark.parametrize(
+    "layout",
+    [
+        {},  # striped, pixel-interleaved, uncompressed: GDAL's direct decimated read
+        {"tiled": True, "blockxsize": 64, "blockysize": 32, "interleave": "band"},
+        {"compress": "deflate", "tiled": True, "blockxsize": 64, "blockysize": 64},  # rows
+    ],
+    ids=["direct-striped", "direct-tiled", "rows-deflate"],
+)
+def test_the_sample_is_the_nearest_pick_of_the_scene(tmp_path, shape, dtype, mask, layout) -> None:
     """Every sampled pixel and its validity are those of the source pixel under the
-    sample's centre, the same as GDAL's nearest decimated read, for every mask kind."""
+    sample's centre, the same as GDAL's nearest decimated read, for every mask kind, by
+    the direct read of uncompressed files and the row reads of the others."""
     data = textured(shape, dtype, 3)
     kw: dict = {}
     if mask == "nodata":
@@ -68,10 +85,14 @@ def test_the_sample_is_the_nearest_pick_of_the_scene(tmp_path, shape, dtype, mas
     if mask == "alpha":
         data[3] = np.where(textured(shape[1:], "uint8", 5) > 100, 255, 0)
         kw["colorinterp"] = ("red", "green", "blue", "alpha")
-    path = write_raster(tmp_path / "s.tif", data, **kw)
+    path = write_raster(tmp_path / "plain.tif", data, **kw)
+    if layout:
+        rasterio.shutil.copy(path, tmp_path / "s.tif", driver="GTiff", **layout)
+        path = tmp_path / "s.tif"
     src = PixelSource((1, 2, 3), mask, 4 if mask == "alpha" else None, kw.get("nodata"), "average")
     out = (shape[1] // 3, shape[2] // 3)
     with rasterio.open(path) as ds:
+        assert direct_io_readable(ds) == ("compress" not in layout)
         sample, valid = read_sample(ds, src, out)
         full, full_valid = read_rgb_valid(ds, src, None, shape[1:])
         gdal = ds.read([1, 2, 3], out_shape=(3, *out), resampling=Resampling.nearest)
