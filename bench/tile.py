@@ -207,7 +207,7 @@ def cut(path: str, size: int, workers: int, level: int) -> dict:
         "max_saturated": params.max_saturated,
         "png_compression": level,
     }
-    tasks = chunk_tasks(plan, params.chunk, **thresholds)
+    tasks = chunk_tasks(plan, params.tiles_per_task(), **thresholds)
     t0, c0 = time.perf_counter(), time.process_time()
     with ThreadPoolExecutor(workers) as pool:
         tiles = sum(r.table.num_rows + sum(r.dropped.values()) for r in pool.map(tile_chunk, tasks))

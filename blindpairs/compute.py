@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from blindpairs.config import option, optional_text, positive_int
+from blindpairs.config import option, optional_positive_int, optional_text
 from blindpairs.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -128,10 +128,6 @@ def ordered_map(
 _END = object()
 
 
-def _optional_positive_int(value: Any) -> int | None:
-    return None if optional_text(value) is None else positive_int(value)
-
-
 @dataclass(frozen=True)
 class Compute:
     """Where a stage's work runs, and whether it draws progress bars.
@@ -150,7 +146,7 @@ class Compute:
     workers: int | None = option(
         None,
         "threads of the local Dask cluster (default: CPU count)",
-        parse=_optional_positive_int,
+        parse=optional_positive_int,
         metavar="N",
     )
     quiet: bool = field(default=False, compare=False)

@@ -414,6 +414,11 @@ def positive_int(value: Any) -> int:
     return number
 
 
+def optional_positive_int(value: Any) -> int | None:
+    """Parse an integer >= 1, or ``none``/empty for no value."""
+    return None if optional_text(value) is None else positive_int(value)
+
+
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 

@@ -6,7 +6,15 @@ import hashlib
 import json
 from dataclasses import dataclass, fields
 
-from blindpairs.config import float_tuple, int_tuple, option, optional_float, str_tuple, to_dict
+from blindpairs.config import (
+    float_tuple,
+    int_tuple,
+    option,
+    optional_float,
+    optional_positive_int,
+    str_tuple,
+    to_dict,
+)
 from blindpairs.errors import ConfigError
 from mining.bands import PRESETS
 
@@ -22,6 +30,13 @@ TILER_VERSION = 3
 RUN_OPTIONS = ("scenes", "force", "strict", "drop_failed")
 # Options that do not change tiles: left out of the tiling hash.
 NOT_TILING = ("png_compression", "chunk", *RUN_OPTIONS)
+
+# Default size of a tile task: its fixed costs (Dask's scheduling, about 1.7 ms of CPU
+# here; opening the scene; the footprints' CRS; a Parquet row group) are then small
+# against its tiles' (docs/performance.md: 8 tiles of 512 px per task took 10-20% more
+# time than 32), and its result (the PNGs) stays bounded in memory.
+TASK_BYTES = 24 << 20
+TASK_TILES = 64
 
 EDGE_RULES = ("shift", "pad", "drop")
 RESAMPLING = ("nearest", "bilinear", "cubic", "average", "lanczos")
@@ -99,7 +114,12 @@ class TilingParams:
         "PNG zlib level 0-9 (pixels unchanged): 0 stores (fastest; the Parquet part's zstd "
         "keeps the file about as small as level 1), 1-9 deflate with the Sub filter",
     )
-    chunk: int = option(8, "tiles per Dask task")
+    chunk: int | None = option(
+        None,
+        "tiles per Dask task (default: about 24 MB of tile pixels, at most 64 tiles: 32 "
+        "tiles of 512 px, 8 of 1024 px)",
+        parse=optional_positive_int,
+    )
 
     def __post_init__(self) -> None:
         problems = []
@@ -124,7 +144,7 @@ class TilingParams:
             problems.append(f"max_saturated must be in (0, 1], got {self.max_saturated}")
         if not 0 <= self.png_compression <= 9:
             problems.append(f"png_compression must be 0..9, got {self.png_compression}")
-        if self.chunk < 1:
+        if self.chunk is not None and self.chunk < 1:
             problems.append(f"chunk must be >= 1, got {self.chunk}")
         if problems:
             raise ConfigError("tile options: " + "; ".join(problems))
@@ -132,6 +152,13 @@ class TilingParams:
     @property
     def step(self) -> int:
         return self.stride or self.size
+
+    def tiles_per_task(self) -> int:
+        """``chunk``, or by default as many tiles as :data:`TASK_BYTES` of RGB pixels hold
+        (1 to :data:`TASK_TILES`)."""
+        if self.chunk is not None:
+            return self.chunk
+        return max(1, min(TASK_TILES, TASK_BYTES // (3 * self.size * self.size)))
 
     def tiling_hash(self) -> str:
         """Hash of everything that changes tile pixels, ids or the kept set."""

@@ -113,3 +113,32 @@ def test_no_scenes_anywhere_fails_before_the_workspace_exists(tmp_path, capsys):
     assert main(["tile", "-w", str(ws), "-q"]) == 2
     assert "no scenes given" in capsys.readouterr().err
     assert not ws.exists()
+
+
+@pytest.mark.parametrize(
+    ("size", "chunk", "per_task"),
+    [
+        (512, None, 32),
+        (1024, None, 8),
+        (4096, None, 1),
+        (256, None, 64),
+        (64, None, 64),
+        (512, 5, 5),
+    ],
+)
+def test_a_task_holds_about_24_mb_of_tiles_unless_chunk_says(size, chunk, per_task):
+    from mining.params import TileParams
+
+    assert TileParams(size=size, chunk=chunk).tiles_per_task() == per_task
+
+
+def test_the_tiles_do_not_depend_on_the_task_size(tmp_path, raster, capsys):
+    from tests.mining.helpers import rows
+
+    a = raster("a.tif", 3, "uint16", seed=3)
+    for ws, chunk in (("default", []), ("three", ["--chunk", "3"])):
+        assert main(["tile", str(a), "-w", str(tmp_path / ws), "-q", "--size", "32", *chunk]) == 0
+    assert len(rows(tmp_path / "default", "a")) == 64
+    assert rows(tmp_path / "default", "a") == rows(tmp_path / "three", "a")
+    assert main(["tile", str(a), "-w", str(tmp_path / "x"), "--chunk", "0"]) == 2
+    assert "chunk" in capsys.readouterr().err
