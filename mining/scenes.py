@@ -155,6 +155,7 @@ HASH_BLOCK = 1 << 23  # bytes per read of the content hash
 # Parts tiled before it record a bare SHA-256 hex digest; a scene's file is compared with
 # its recorded hash by that hash's own function, so those parts stay current.
 XXH3 = "xxh3:"
+_LEGACY_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 def _file_hasher(like: str | None) -> tuple[str, Any]:
@@ -165,9 +166,6 @@ def _file_hasher(like: str | None) -> tuple[str, Any]:
     import xxhash
 
     return XXH3, xxhash.xxh3_128()
-
-
-_LEGACY_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 def content_hash(
