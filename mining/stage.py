@@ -221,7 +221,6 @@ def _plan_all(
         for ref, known in todo
     ]
     hashes = {ref.scene_id: submit_hash(client, ref) for ref, known in todo if known is None}
-    _load_arrow_conversion()  # meanwhile
     plans: list[ScenePlan] = []
     failures: list[dict] = []
     for (ref, _), outcome in zip(todo, client.gather(futures), strict=True):
@@ -245,14 +244,6 @@ def _plan_all(
             (summary.changed if ref.scene_id in existing else summary.new).append(ref.scene_id)
             summary.notes.extend(f"{ref.scene_id}: {n}" for n in outcome.notes)
     return plans, hashes, failures
-
-
-def _load_arrow_conversion() -> None:
-    """Import what pyarrow's first conversion of Python objects imports (pandas, when it is
-    installed: 0.25 s here). Called while the cluster plans: otherwise both tiling threads'
-    first tasks wait on that import in their table building (the 8000 px bench scene:
-    1.20-1.29 s against 1.30-1.37 s for the stage, alternating runs)."""
-    pa.array([0])
 
 
 def _drop_stale_parts(ws: Workspace, scene_ids: set[str], summary: TileSummary) -> None:
@@ -365,7 +356,7 @@ def _bounds(geometry: pa.ChunkedArray) -> np.ndarray:
     """``[xmin, ymin, xmax, ymax]`` of WKB footprints (a split one spans -180..180)."""
     import shapely
 
-    b = shapely.bounds(shapely.from_wkb(geometry.to_numpy(zero_copy_only=False)))
+    b = shapely.bounds(shapely.from_wkb(geometry.to_pylist()))  # to_numpy imports pandas
     return np.r_[b[:, :2].min(axis=0), b[:, 2:].max(axis=0)]
 
 

@@ -9,6 +9,7 @@ import numpy as np
 import pyarrow as pa
 from affine import Affine
 
+from blindpairs import columns
 from blindpairs.png import encode_png
 from blindpairs.schemas import TILES_SCHEMA
 from mining.footprint import footprint_wkb, to_lonlat, window_ring
@@ -52,7 +53,7 @@ def with_tile_ids(table: pa.Table, plan: ScenePlan) -> pa.Table:
     """``table`` (tile rows of ``plan``'s scene) with the tile ids of ``plan``, whose
     content hash is known, from each row's offsets."""
     offsets = zip(table["row_off"].to_pylist(), table["col_off"].to_pylist(), strict=True)
-    ids = pa.array([tile_id(plan, r, c) for r, c in offsets], pa.string())
+    ids = columns.array([tile_id(plan, r, c) for r, c in offsets], pa.string())
     index = TILES_SCHEMA.get_field_index("tile_id")
     return table.set_column(index, TILES_SCHEMA.field(index), ids)
 
@@ -95,7 +96,7 @@ def _luminance(rgb: np.ndarray, valid: np.ndarray | None) -> np.ndarray:
 def tile_chunk(task: ChunkTask) -> ChunkResult:
     """Cut the tiles of ``task.windows``; bad tiles are counted, never raised."""
     plan = task.plan
-    result = ChunkResult(plan.ref.scene_id, TILES_SCHEMA.empty_table())
+    result = ChunkResult(plan.ref.scene_id, columns.empty(TILES_SCHEMA))
     rows: dict[str, list] = {name: [] for name in TILES_SCHEMA.names}
     src_transform = Affine(*plan.transform)
     kept: list[tuple[int, int]] = []
@@ -137,7 +138,7 @@ def tile_chunk(task: ChunkTask) -> ChunkResult:
             rows["image"].append(encode_png(rgb, task.png_compression))
             rows["tiling"].append(plan.tiling)
     rows["geometry"] = _footprints(plan, kept)
-    result.table = pa.table(rows, schema=TILES_SCHEMA)
+    result.table = columns.table(rows, TILES_SCHEMA)  # no pandas import: see columns
     return result
 
 
