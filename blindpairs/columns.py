@@ -24,13 +24,22 @@ MAX_BINARY_BYTES = 2**31 - 1
 
 
 def table(columns: dict[str, Sequence[Any]], schema: pa.Schema) -> pa.Table:
-    """The table of ``schema`` whose columns are the Python lists in ``columns`` (by name);
-    the same table as ``pa.table(columns, schema=schema)``."""
+    """The table of ``schema`` whose columns are the Python lists (or Arrow arrays) in
+    ``columns``, by name; the same table as ``pa.table(columns, schema=schema)``."""
     missing = [name for name in schema.names if name not in columns]
     if missing:
         raise KeyError(f"no values for column(s) {missing} of the schema")
-    arrays = [array(columns[f.name], f.type) for f in schema]
+    arrays = [_built(columns[f.name], f.type) for f in schema]
     return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def _built(values: Sequence[Any] | pa.Array, type_: pa.DataType) -> pa.Array:
+    """``values`` as an array of ``type_`` (an array of that type is taken as it is)."""
+    if not isinstance(values, pa.Array):
+        return array(values, type_)
+    if values.type != type_:
+        raise TypeError(f"a {values.type} array given for a {type_} column")
+    return values
 
 
 def empty(schema: pa.Schema) -> pa.Table:

@@ -10,11 +10,11 @@ import pyarrow as pa
 from affine import Affine
 
 from blindpairs import columns
-from blindpairs.png import encode_png
 from blindpairs.schemas import TILES_SCHEMA
 from mining.footprint import footprint_wkb, to_lonlat, window_ring
 from mining.georef import open_scene
 from mining.plan import ScenePlan
+from mining.png_column import PngColumn
 from mining.reading import read_padded
 
 DROP_REASONS = ("low_valid", "uniform", "saturated", "read_error")
@@ -100,6 +100,7 @@ def tile_chunk(task: ChunkTask) -> ChunkResult:
     rows: dict[str, list] = {name: [] for name in TILES_SCHEMA.names}
     src_transform = Affine(*plan.transform)
     kept: list[tuple[int, int]] = []
+    images = PngColumn(task.png_compression, len(task.windows), plan.size)
     with open_scene(plan.ref.uri) as (ds, _):
         for row_off, col_off in task.windows:
             try:
@@ -135,8 +136,9 @@ def tile_chunk(task: ChunkTask) -> ChunkResult:
             rows["bands"].append(list(plan.source.rgb))
             rows["gsd_m"].append(plan.gsd_m)
             rows["valid_fraction"].append(np.count_nonzero(valid) / valid.size)
-            rows["image"].append(encode_png(rgb, task.png_compression))
+            images.append(rgb)
             rows["tiling"].append(plan.tiling)
+    rows["image"] = images.array()
     rows["geometry"] = _footprints(plan, kept)
     result.table = columns.table(rows, TILES_SCHEMA)  # no pandas import: see columns
     return result
