@@ -56,6 +56,29 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
             tmp.unlink()
 
 
+# Bytes written since the last call after which :func:`start_writeback` starts writing
+# them to disk.
+WRITEBACK_BYTES = 16 << 20
+
+
+def start_writeback(sink: Any, since: int) -> int:
+    """Have the kernel start writing to disk what ``sink`` (an open file with ``fileno()``
+    and ``tell()``) holds past offset ``since``, once that is :data:`WRITEBACK_BYTES` or
+    more, without waiting for it; returns the offset written back from.
+
+    A large file written at once otherwise waits in the page cache for the fsync of
+    :func:`atomic_path`, which then writes all of it while nothing else runs (a 193 MB
+    tiles part: 0.05-0.07 s here; 0.004-0.017 s when its writing had started)."""
+    end = sink.tell()
+    if end - since < WRITEBACK_BYTES or not hasattr(os, "posix_fadvise"):
+        return since
+    # DONTNEED starts the writeback of the range's dirty pages (Linux: asynchronous) and
+    # drops its clean ones only: pages just written are dirty or under writeback, so they
+    # stay cached for the next stage (185 of 193 MB resident after the fsync, measured).
+    os.posix_fadvise(sink.fileno(), since, end - since, os.POSIX_FADV_DONTNEED)
+    return end
+
+
 def _same_content(a: Path, b: Path) -> bool:
     """True when ``b`` exists with exactly the bytes of ``a`` (then ``b`` is left alone,
     so a re-run that produces the same output does not touch the file or its mtime)."""

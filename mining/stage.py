@@ -265,9 +265,12 @@ def _cut(ws, client, plans, hashes, params, summary, failures, quiet) -> None:  
         "max_saturated": params.max_saturated,
         "png_compression": params.png_compression,
     }
-    per_scene = [chunk_tasks(p, params.tiles_per_task(), **thresholds) for p in plans]
+    threads = sum(client.nthreads().values())
+    chunk = params.tiles_per_task()
+    tails = [0] * (len(plans) - 1) + [chunk * threads]  # the run ends with small tasks
+    per_scene = [chunk_tasks(p, chunk, t, **thresholds) for p, t in zip(plans, tails, strict=True)]
     tasks = [t for ts in per_scene for t in ts]
-    window = 2 * sum(client.nthreads().values()) + 2
+    window = 2 * threads + 2
     results = ordered_map(client, tile_chunk, tasks, window=window)
     bar = progress(sum(len(p.windows) for p in plans), "tiling", unit="tile", quiet=quiet)
     with bar:
@@ -315,13 +318,16 @@ def _write_part(ws, plan: ScenePlan, params: TileParams, chunks, bar, summary, f
     written = 0
     lo = np.array([np.inf, np.inf])
     hi = np.array([-np.inf, -np.inf])
-    with atomic.atomic_path(ws.tile_part(plan.ref.scene_id)) as tmp:
-        writer = pq.ParquetWriter(tmp, schema, **part_write_options(params.png_compression))
+    target = ws.tile_part(plan.ref.scene_id)
+    with atomic.atomic_path(target) as tmp, pa.OSFile(str(tmp), "wb") as sink:
+        writer = pq.ParquetWriter(sink, schema, **part_write_options(params.png_compression))
+        written_back = 0
         try:
             res: ChunkResult
             for res in chunks:
                 if res.table.num_rows:
                     writer.write_table(res.table)
+                    written_back = atomic.start_writeback(sink, written_back)
                     bounds = _bounds(res.table.column("geometry"))
                     lo = np.minimum(lo, bounds[:2])
                     hi = np.maximum(hi, bounds[2:])

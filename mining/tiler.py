@@ -161,7 +161,14 @@ def _footprints(plan: ScenePlan, offsets: list[tuple[int, int]]) -> list[bytes]:
     return [footprint_wkb(lon[i : i + n], lat[i : i + n]) for i in range(0, len(lon), n)]
 
 
-def chunk_tasks(plan: ScenePlan, chunk: int, **thresholds) -> list[ChunkTask]:  # noqa: ANN003
-    """Split a scene's windows into tasks of ``chunk`` tiles."""
+def chunk_tasks(plan: ScenePlan, chunk: int, tail: int = 0, **thresholds) -> list[ChunkTask]:  # noqa: ANN003
+    """Split a scene's windows into tasks of ``chunk`` tiles; its last ``tail`` windows go
+    into tasks of a quarter of that, so the writer, which takes each task's tiles once
+    they are cut, has less left to write alone after the cutting ends (the stage's last
+    scene: 0.1-0.25 s on one core out of ~1 s, at 32 tiles a task)."""
     w = plan.windows
-    return [ChunkTask(plan, w[i : i + chunk], **thresholds) for i in range(0, len(w), chunk)]
+    split = max(0, len(w) - tail)
+    small = max(1, chunk // 4)
+    bounds = [*range(0, split, chunk), *range(split, len(w), small), len(w)]
+    pairs = zip(bounds[:-1], bounds[1:], strict=True)
+    return [ChunkTask(plan, w[a:b], **thresholds) for a, b in pairs if b > a]

@@ -89,6 +89,29 @@ class P:
     pct: tuple[float, ...] = option((2.0, 98.0), "percentiles", parse=float_tuple)
 
 
+def test_writeback_starts_past_the_threshold_and_leaves_the_bytes(tmp_path, monkeypatch):
+    """The offset moves only once WRITEBACK_BYTES were written since it; the file keeps every
+    byte (DONTNEED drops no dirty page)."""
+    monkeypatch.setattr(atomic, "WRITEBACK_BYTES", 1000)
+    calls = []
+    if hasattr(os, "posix_fadvise"):
+        real = os.posix_fadvise
+        monkeypatch.setattr(os, "posix_fadvise", lambda *a: (calls.append(a[1:3]), real(*a)))
+    path = tmp_path / "f.bin"
+    chunks = [os.urandom(n) for n in (600, 300, 200, 1500)]
+    offsets = []
+    with open(path, "wb", buffering=0) as fh:
+        since = 0
+        for chunk in chunks:
+            fh.write(chunk)
+            since = atomic.start_writeback(fh, since)
+            offsets.append(since)
+    assert path.read_bytes() == b"".join(chunks)
+    if hasattr(os, "posix_fadvise"):
+        assert offsets == [0, 0, 1100, 2600]
+        assert calls == [(0, 1100), (1100, 1500)]
+
+
 def test_precedence_default_file_flag():
     assert resolve(P).size == 512
     assert resolve(P, {"size": 256}).size == 256

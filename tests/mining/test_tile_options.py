@@ -142,3 +142,27 @@ def test_the_tiles_do_not_depend_on_the_task_size(tmp_path, raster, capsys):
     assert rows(tmp_path / "default", "a") == rows(tmp_path / "three", "a")
     assert main(["tile", str(a), "-w", str(tmp_path / "x"), "--chunk", "0"]) == 2
     assert "chunk" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("windows", "chunk", "tail", "sizes"),
+    [
+        (256, 32, 64, [32] * 6 + [8] * 8),
+        (100, 32, 0, [32, 32, 32, 4]),
+        (70, 32, 64, [6] + [8] * 8),
+        (10, 32, 64, [8, 2]),
+        (0, 32, 64, []),
+        (5, 1, 2, [1] * 5),
+    ],
+)
+def test_the_last_tail_windows_go_in_quarter_tasks(windows, chunk, tail, sizes):
+    """Every window once, in order; the run's end in small tasks (the writer's tail)."""
+    from types import SimpleNamespace
+
+    from mining.tiler import chunk_tasks
+
+    plan = SimpleNamespace(windows=tuple(range(windows)))
+    thresholds = {"min_valid": 0.0, "min_std": 0.0, "max_saturated": 1.0, "png_compression": 0}
+    tasks = chunk_tasks(plan, chunk, tail, **thresholds)
+    assert [len(t.windows) for t in tasks] == sizes
+    assert [w for t in tasks for w in t.windows] == list(range(windows))
