@@ -267,7 +267,9 @@ def _cut(ws, client, plans, hashes, params, summary, failures, quiet) -> None:  
     }
     threads = sum(client.nthreads().values())
     chunk = params.tiles_per_task()
-    tails = [0] * (len(plans) - 1) + [chunk * threads]  # the run ends with small tasks
+    tails = [0] * len(plans)
+    if plans:
+        tails[-1] = chunk * threads  # the run ends with small tasks
     per_scene = [chunk_tasks(p, chunk, t, **thresholds) for p, t in zip(plans, tails, strict=True)]
     tasks = [t for ts in per_scene for t in ts]
     window = 2 * threads + 2
