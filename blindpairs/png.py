@@ -27,13 +27,18 @@ import zlib
 
 import numpy as np
 
+try:  # the same checksums as zlib's, with SIMD: 0.01 ms a 512 px tile each, not 0.2
+    from zlib_ng.zlib_ng import adler32, crc32
+except ImportError:  # a declared dependency; zlib's are a slower stand-in
+    from zlib import adler32, crc32
+
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _FILTER_NONE = 0
 _FILTER_SUB = 1
 
 
 def _chunk(tag: bytes, data: bytes) -> list[bytes]:
-    crc = zlib.crc32(data, zlib.crc32(tag)) & 0xFFFFFFFF
+    crc = crc32(data, crc32(tag)) & 0xFFFFFFFF
     return [struct.pack(">I", len(data)), tag, data, struct.pack(">I", crc)]
 
 
@@ -124,11 +129,11 @@ def encode_stored_into(rgb: np.ndarray, out: np.ndarray) -> None:
         lines[:, 0] = _FILTER_NONE
         for band in range(3):
             lines[:, 1 + band :: 3] = rgb[band, r0 : r0 + rows]
-        adler = zlib.adler32(lines, adler)
+        adler = adler32(lines, adler)
         at += 5 + n
     out[at : at + 4] = np.frombuffer(struct.pack(">I", adler), np.uint8)
     at += 4
-    crc = zlib.crc32(out[_IDAT_START + 4 : at]) & 0xFFFFFFFF
+    crc = crc32(out[_IDAT_START + 4 : at]) & 0xFFFFFFFF
     out[at : at + 4] = np.frombuffer(struct.pack(">I", crc), np.uint8)
     out[at + 4 :] = np.frombuffer(_IEND, np.uint8)
 
