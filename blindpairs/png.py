@@ -6,13 +6,16 @@ deflate: most of the time per 512 px tile). Here a tile is written as an
 
 * ``level`` 0: deflate *stored* blocks, no filter: no compression work at all
   (the bytes are about the raw size; the tiles part is compressed with zstd
-  by Parquet, so the file on disk stays well below raw). The default.
+  by Parquet, so the file on disk stays well below raw). The default. Written
+  by :func:`encode_stored_into`, in place: blocks of whole scanlines, each row
+  interleaved straight into its block, no zlib call.
 * ``level`` 1-9: the PNG *Sub* filter (left neighbour difference, vectorised)
   and zlib at that level: about as small as Pillow at the same level, in about
   half the time.
 
 Measured options are in the README's performance section. numpy's copies and
-zlib's deflate and CRC release the GIL, so Dask's threads encode in parallel.
+zlib's deflate release the GIL, so Dask's threads encode in parallel; the
+checksums are zlib-ng's SIMD ones (a dependency; zlib's when it is missing).
 
 Tiles stored at level 0 are compressed when they leave the workspace
 (:func:`compact`: Label Studio's images, the published benchmark), so the
