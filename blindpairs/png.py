@@ -108,8 +108,7 @@ def encode_stored_into(rgb: np.ndarray, out: np.ndarray) -> None:
     :func:`stored_size` bytes): no filter, deflate stored blocks of whole scanlines.
 
     The rows are interleaved (RGBRGB...) straight into their blocks, so there is no
-    intermediate image, no zlib call and no copy of the result; numpy's copies and zlib's
-    checksums release the GIL."""
+    intermediate image, no zlib call and no copy of the result."""
     _check(rgb, 0)
     _, h, w = rgb.shape
     size = stored_size(h, w)

@@ -65,6 +65,7 @@ def lookup_table(stretch: Stretch, dtype: str) -> np.ndarray:
 
 
 _scratch = threading.local()  # per thread: the index buffer of apply_lut
+_KEPT_INDEX = 1 << 22  # values (8 bytes each) of the largest band whose buffer is kept
 
 
 def apply_lut(lut: np.ndarray, data: np.ndarray) -> np.ndarray:
@@ -73,14 +74,17 @@ def apply_lut(lut: np.ndarray, data: np.ndarray) -> np.ndarray:
     ``np.take`` casts its indices to ``intp``: given the 16-bit values it casts each band
     into a new buffer (2 MB per 512 px band), and the page faults of that fresh memory
     were half the tile stage's (measured). The cast goes instead into one buffer per
-    thread, reused for every tile (smaller passes cost more: numpy's per-call overhead).
+    thread, reused for every tile (smaller passes cost more: numpy's per-call overhead);
+    bands over :data:`_KEPT_INDEX` values get a buffer of their own, as before.
     """
     index = data.view(f"u{data.dtype.itemsize}")
     bands, h, w = data.shape
     out = np.empty(data.shape, dtype=np.uint8)
     buf = getattr(_scratch, "index", None)
     if buf is None or buf.size < h * w:
-        buf = _scratch.index = np.empty(h * w, dtype=np.intp)
+        buf = np.empty(h * w, dtype=np.intp)
+        if h * w <= _KEPT_INDEX:  # up to 2048 px tiles: 32 MB a thread at most
+            _scratch.index = buf
     idx = buf[: h * w].reshape(h, w)
     for band in range(bands):
         np.copyto(idx, index[band])
