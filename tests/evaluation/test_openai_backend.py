@@ -117,12 +117,18 @@ def test_cache_survives_a_killed_run(tmp_path: Path, monkeypatch) -> None:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
+        cache = ws / "evaluation" / "openai_fake-vlm" / "cache.jsonl"
+
+        def cached_lines() -> int:  # answers fsynced so far (a slow fsync lags the server)
+            return cache.read_bytes().count(b"\n") if cache.exists() else 0
+
         deadline = time.monotonic() + 60
-        while sum(server.successes.values()) < 6 and time.monotonic() < deadline:
+        while (sum(server.successes.values()) < 6 or not cached_lines()) and (
+            time.monotonic() < deadline
+        ):
             time.sleep(0.01)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-        cache = ws / "evaluation" / "openai_fake-vlm" / "cache.jsonl"
         assert not (cache.parent / "scores.json").exists()
         records = [json.loads(line) for line in cache.read_text().splitlines()]
         cached = {question_id(r["prompt"], r["image_sha256"]) for r in records}
